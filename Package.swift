@@ -1,0 +1,72 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "swift-rocketmq",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "RocketMQ", targets: ["RocketMQ"]),
+        .library(name: "RocketMQWire", targets: ["RocketMQWire"]),
+        .library(name: "RocketMQRemoting", targets: ["RocketMQRemoting"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-atomics.git", from: "1.3.0"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+    ],
+    targets: [
+        // System C libraries from Debian's -dev packages.
+        .systemLibrary(
+            name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd",
+            providers: [.apt(["libzstd-dev"]), .brew(["zstd"])]),
+        .systemLibrary(
+            name: "CLZ4", path: "Sources/CLZ4", pkgConfig: "liblz4",
+            providers: [.apt(["liblz4-dev"]), .brew(["lz4"])]),
+        .systemLibrary(
+            name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]),
+
+        // Pure values and codecs: no sockets, no clocks.
+        .target(
+            name: "RocketMQWire",
+            dependencies: [
+                "CZstd", "CLZ4", "CZlib",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]),
+        // Connections, request correlation, deadlines, channel events.
+        .target(
+            name: "RocketMQRemoting",
+            dependencies: [
+                "RocketMQWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Atomics", package: "swift-atomics"),
+            ]),
+        // The public client API and client core.
+        .target(
+            name: "RocketMQ",
+            dependencies: [
+                "RocketMQWire", "RocketMQRemoting",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
+        // The main job.
+        .executableTarget(name: "rocketmq-demo", path: "Examples/Demo"),
+
+        // Tests.
+        .testTarget(
+            name: "RocketMQWireTests",
+            dependencies: ["RocketMQWire", .product(name: "NIOCore", package: "swift-nio")],
+            resources: [.copy("golden")]),
+    ]
+)

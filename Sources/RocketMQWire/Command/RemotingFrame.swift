@@ -1,0 +1,292 @@
+import NIOCore
+
+/// The remoting frame layout: `int32 L | int32 (serializeType << 24 | H) | header (H bytes) | body`.
+///
+/// `L` counts everything after itself. Java's decoder (`LengthFieldBasedFrameDecoder`) rejects a frame whose
+/// `L + 4` exceeds 16 MiB and closes the channel; ``maxFrameLength`` mirrors that limit.
+public enum RemotingFrame {
+    /// The largest frame accepted, length prefix included: 16 MiB (Java's `frameMaxLength`).
+    public static let defaultMaxFrameLength = 16_777_216
+
+    /// Splits the next complete frame off `buffer`, returning it **without** its 4-byte length prefix.
+    ///
+    /// Returns `nil` (consuming nothing) when more bytes are needed. Throws for a negative length, a length too
+    /// small to hold the header-length word, or a frame over `maxFrameLength`.
+    public static func split(
+        _ buffer: inout ByteBuffer, maxFrameLength: Int = defaultMaxFrameLength
+    ) throws -> ByteBuffer? {
+        guard let length = buffer.getInteger(at: buffer.readerIndex, as: Int32.self) else { return nil }
+        guard length >= 4 else {
+            throw WireError(.invalidLength, "frame length \(length) is smaller than the 4-byte header-length word")
+        }
+        guard Int(length) + 4 <= maxFrameLength else {
+            throw WireError(.frameTooLarge, "frame of \(Int(length) + 4) bytes exceeds the maximum of \(maxFrameLength)")
+        }
+        guard buffer.readableBytes >= Int(length) + 4 else { return nil }
+        buffer.moveReaderIndex(forwardBy: 4)
+        // Cannot fail: readable bytes were checked above.
+        return buffer.readSlice(length: Int(length))
+    }
+
+    /// Encodes `command` as a complete frame (length prefix included) at the end of `buffer`.
+    public static func encode(_ command: RemotingCommand, into buffer: inout ByteBuffer) throws {
+        let start = buffer.writerIndex
+        buffer.writeInteger(Int32(0))  // length, patched below
+        buffer.writeInteger(Int32(0))  // header-length word, patched below
+        let headerStart = buffer.writerIndex
+        switch command.serializeType {
+        case .json: writeJSONHeader(command, into: &buffer)
+        case .rocketmq: try writeBinaryHeader(command, into: &buffer)
+        }
+        let headerLength = buffer.writerIndex - headerStart
+        guard headerLength <= 0xFF_FFFF else {
+            buffer.moveWriterIndex(to: start)
+            throw WireError(.unencodable, "header of \(headerLength) bytes does not fit 24 bits")
+        }
+        if var body = command.body {
+            buffer.writeBuffer(&body)
+        }
+        let total = buffer.writerIndex - start
+        guard total <= defaultMaxFrameLength else {
+            buffer.moveWriterIndex(to: start)
+            throw WireError(.frameTooLarge, "encoded frame of \(total) bytes exceeds \(defaultMaxFrameLength)")
+        }
+        buffer.setInteger(Int32(total - 4), at: start)
+        buffer.setInteger(Int32(command.serializeType.rawValue) << 24 | Int32(headerLength), at: start + 4)
+    }
+
+    /// Encodes `command` as a complete frame into a new buffer.
+    public static func encode(_ command: RemotingCommand, allocator: ByteBufferAllocator = ByteBufferAllocator()) throws -> ByteBuffer {
+        var buffer = allocator.buffer(capacity: 256 + (command.body?.readableBytes ?? 0))
+        try encode(command, into: &buffer)
+        return buffer
+    }
+
+    /// Decodes a frame **without** its length prefix (what ``split(_:maxFrameLength:)`` returns).
+    public static func decode(_ frame: ByteBuffer) throws -> RemotingCommand {
+        var frame = frame
+        guard let word = frame.readInteger(as: UInt32.self) else {
+            throw WireError(.truncated, "frame of \(frame.readableBytes) bytes has no header-length word")
+        }
+        let headerLength = Int(word & 0xFF_FFFF)
+        guard headerLength <= frame.readableBytes else {
+            throw WireError(.badHeaderLength, "header length \(headerLength) exceeds the \(frame.readableBytes) bytes left in the frame")
+        }
+        guard let type = SerializeType(rawValue: UInt8(word >> 24)) else {
+            throw WireError(.unknownSerializeType, "serialize type \(word >> 24) is neither JSON (0) nor ROCKETMQ (1)")
+        }
+        // Cannot fail: length checked above.
+        guard var header = frame.readSlice(length: headerLength) else {
+            throw WireError(.truncated, "header truncated")
+        }
+        var command: RemotingCommand
+        switch type {
+        case .json: command = try readJSONHeader(&header)
+        case .rocketmq: command = try readBinaryHeader(&header)
+        }
+        command.serializeType = type
+        command.body = frame.readableBytes > 0 ? frame : nil
+        return command
+    }
+
+    /// Decodes a complete frame **with** its length prefix.
+    public static func decodeWithLengthPrefix(_ frame: ByteBuffer, maxFrameLength: Int = defaultMaxFrameLength) throws -> RemotingCommand {
+        var buffer = frame
+        guard let inner = try split(&buffer, maxFrameLength: maxFrameLength) else {
+            throw WireError(.truncated, "incomplete frame: \(frame.readableBytes) bytes")
+        }
+        guard buffer.readableBytes == 0 else {
+            throw WireError(.invalidLength, "\(buffer.readableBytes) bytes follow the frame")
+        }
+        return try decode(inner)
+    }
+
+    // MARK: JSON header
+
+    static func writeJSONHeader(_ command: RemotingCommand, into buffer: inout ByteBuffer) {
+        var w = JSONWriter(reservingCapacity: 128 + (command.extFields?.count ?? 0) * 24)
+        w.writeRaw("{\"code\":")
+        w.writeInt(command.code)
+        if let ext = command.extFields {
+            w.writeRaw(",\"extFields\":{")
+            for (i, entry) in ext.javaHashMapOrdered.enumerated() {
+                if i > 0 { w.bytes.append(UInt8(ascii: ",")) }
+                w.writeString(entry.key)
+                w.bytes.append(UInt8(ascii: ":"))
+                w.writeString(entry.value)
+            }
+            w.writeRaw("}")
+        }
+        w.writeRaw(",\"flag\":")
+        w.writeInt(command.flag)
+        w.writeRaw(",\"language\":")
+        if let name = command.language.name {
+            w.writeString(name)
+        } else {
+            w.writeInt(command.language.rawValue)
+        }
+        w.writeRaw(",\"opaque\":")
+        w.writeInt(command.opaque)
+        if let remark = command.remark {
+            w.writeRaw(",\"remark\":")
+            w.writeString(remark)
+        }
+        w.writeRaw(",\"serializeTypeCurrentRPC\":\"JSON\",\"version\":")
+        w.writeInt(command.version)
+        w.writeRaw("}")
+        buffer.writeBytes(w.bytes)
+    }
+
+    static func readJSONHeader(_ header: inout ByteBuffer) throws -> RemotingCommand {
+        let value = try header.withUnsafeReadableBytes { try JSONParser.parse($0) }
+        guard case .object(let members) = value else {
+            throw WireError(.malformedJSON, "JSON header is not an object")
+        }
+        var command = RemotingCommand(code: 0, language: .java, version: 0)
+        for member in members {
+            guard case .string(let key) = member.key else { continue }
+            let v = member.value
+            switch key {
+            case "code": command.code = try int32(v, key)
+            case "flag": command.flag = try int32(v, key)
+            case "opaque": command.opaque = try int32(v, key)
+            case "version": command.version = try int32(v, key)
+            case "remark":
+                if v.isNull { command.remark = nil } else if let s = v.scalarText { command.remark = s } else {
+                    throw WireError(.malformedJSON, "header remark is not a string")
+                }
+            case "language":
+                switch v {
+                case .string(let name):
+                    // Java maps unknown names to null; keep a recognisable value instead of failing.
+                    command.language = LanguageCode(name: name) ?? .other
+                case .number:
+                    guard let n = v.int64Value, let b = UInt8(exactly: n) else {
+                        throw WireError(.malformedJSON, "header language ordinal out of range")
+                    }
+                    command.language = LanguageCode(rawValue: b)
+                case .null: break
+                default: throw WireError(.malformedJSON, "header language has the wrong type")
+                }
+            case "extFields":
+                switch v {
+                case .null: command.extFields = nil
+                case .object(let fields):
+                    var ext = ExtFields()
+                    for f in fields {
+                        guard let k = f.key.scalarText else {
+                            throw WireError(.malformedJSON, "extFields key is not a string")
+                        }
+                        if f.value.isNull { continue }
+                        guard let s = f.value.scalarText else {
+                            throw WireError(.malformedJSON, "extFields[\(k)] is not a scalar")
+                        }
+                        ext[k] = s
+                    }
+                    command.extFields = ext
+                default: throw WireError(.malformedJSON, "extFields is not an object")
+                }
+            default: continue  // serializeTypeCurrentRPC and unknown keys are ignored, as fastjson does
+            }
+        }
+        return command
+    }
+
+    private static func int32(_ v: JSONValue, _ key: String) throws -> Int32 {
+        guard let n = v.int64Value, let i = Int32(exactly: n) else {
+            throw WireError(.malformedJSON, "header \(key) is not a 32-bit integer")
+        }
+        return i
+    }
+
+    // MARK: ROCKETMQ binary header
+
+    static func writeBinaryHeader(_ command: RemotingCommand, into buffer: inout ByteBuffer) throws {
+        guard let code = Int16(exactly: command.code) else {
+            throw WireError(.unencodable, "code \(command.code) does not fit the ROCKETMQ header's int16")
+        }
+        buffer.writeInteger(code)
+        buffer.writeInteger(command.language.rawValue)
+        buffer.writeInteger(Int16(truncatingIfNeeded: command.version))
+        buffer.writeInteger(command.opaque)
+        buffer.writeInteger(command.flag)
+        if let remark = command.remark, !remark.isEmpty {
+            buffer.writeInteger(Int32(remark.utf8.count))
+            buffer.writeString(remark)
+        } else {
+            buffer.writeInteger(Int32(0))
+        }
+        let lengthIndex = buffer.writerIndex
+        buffer.writeInteger(Int32(0))
+        if let ext = command.extFields {
+            let entries = ext.binaryOrder == .insertion ? ext.entries : ext.javaHashMapOrdered
+            for (key, value) in entries {
+                guard let keyLength = Int16(exactly: key.utf8.count) else {
+                    buffer.moveWriterIndex(to: lengthIndex)
+                    throw WireError(.unencodable, "extFields key of \(key.utf8.count) bytes exceeds int16")
+                }
+                buffer.writeInteger(keyLength)
+                buffer.writeString(key)
+                buffer.writeInteger(Int32(value.utf8.count))
+                buffer.writeString(value)
+            }
+        }
+        buffer.setInteger(Int32(buffer.writerIndex - lengthIndex - 4), at: lengthIndex)
+    }
+
+    static func readBinaryHeader(_ header: inout ByteBuffer) throws -> RemotingCommand {
+        let limit = header.readableBytes
+        guard let code = header.readInteger(as: Int16.self),
+            let language = header.readInteger(as: UInt8.self),
+            let version = header.readInteger(as: Int16.self),
+            let opaque = header.readInteger(as: Int32.self),
+            let flag = header.readInteger(as: Int32.self),
+            let remarkLength = header.readInteger(as: Int32.self)
+        else { throw WireError(.truncated, "ROCKETMQ header shorter than its 17 fixed bytes") }
+        guard remarkLength >= 0, Int(remarkLength) <= header.readableBytes else {
+            throw WireError(.invalidLength, "remark length \(remarkLength) outside the header of \(limit) bytes")
+        }
+        var remark: String?
+        if remarkLength > 0 {
+            remark = try readUTF8(&header, length: Int(remarkLength), what: "remark")
+        }
+        guard let extLength = header.readInteger(as: Int32.self) else {
+            throw WireError(.truncated, "ROCKETMQ header has no extFields length")
+        }
+        guard extLength >= 0, Int(extLength) <= header.readableBytes else {
+            throw WireError(.invalidLength, "extFields length \(extLength) exceeds the \(header.readableBytes) bytes left")
+        }
+        var extFields: ExtFields?
+        if extLength > 0 {
+            guard var map = header.readSlice(length: Int(extLength)) else {
+                throw WireError(.truncated, "extFields block truncated")
+            }
+            var ext = ExtFields()
+            ext.binaryOrder = .insertion
+            while map.readableBytes > 0 {
+                guard let keyLength = map.readInteger(as: Int16.self), keyLength >= 0, Int(keyLength) <= map.readableBytes else {
+                    throw WireError(.invalidLength, "extFields key length invalid or beyond the map block")
+                }
+                let key = keyLength == 0 ? nil : try readUTF8(&map, length: Int(keyLength), what: "extFields key")
+                guard let valueLength = map.readInteger(as: Int32.self), valueLength >= 0, Int(valueLength) <= map.readableBytes else {
+                    throw WireError(.invalidLength, "extFields value length invalid or beyond the map block")
+                }
+                let value = valueLength == 0 ? nil : try readUTF8(&map, length: Int(valueLength), what: "extFields value")
+                if let key, let value { ext[key] = value }
+            }
+            extFields = ext
+        }
+        return RemotingCommand(
+            code: Int32(code), language: LanguageCode(rawValue: language), version: Int32(version), opaque: opaque,
+            flag: flag, remark: remark, extFields: extFields, body: nil, serializeType: .rocketmq)
+    }
+
+    private static func readUTF8(_ buffer: inout ByteBuffer, length: Int, what: String) throws -> String {
+        guard let slice = buffer.readSlice(length: length) else {
+            throw WireError(.truncated, "\(what) truncated")
+        }
+        let s = slice.withUnsafeReadableBytes { String(validating: $0, as: UTF8.self) }
+        guard let s else { throw WireError(.invalidUTF8, "\(what) is not valid UTF-8") }
+        return s
+    }
+}

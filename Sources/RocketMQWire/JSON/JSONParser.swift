@@ -1,0 +1,261 @@
+/// A lenient, bounded JSON parser for fastjson output.
+///
+/// Accepts standard JSON plus unquoted numeric keys, object keys, and single trailing whitespace. Depth is limited so
+/// hostile input cannot exhaust the stack; every error is a ``WireError`` of kind `.malformedJSON` or `.invalidUTF8`.
+public struct JSONParser {
+    /// The deepest nesting accepted.
+    public static let maxDepth = 256
+
+    private let bytes: [UInt8]
+    private var index: Int = 0
+    private var depth: Int = 0
+
+    private init(bytes: [UInt8]) { self.bytes = bytes }
+
+    /// Parses one JSON value that spans the whole input (surrounding whitespace allowed).
+    public static func parse<Bytes: Collection>(_ input: Bytes) throws -> JSONValue where Bytes.Element == UInt8 {
+        var parser = JSONParser(bytes: Array(input))
+        parser.skipWhitespace()
+        let value = try parser.parseValue()
+        parser.skipWhitespace()
+        guard parser.index == parser.bytes.count else {
+            throw parser.error("unexpected trailing characters")
+        }
+        return value
+    }
+
+    /// Parses JSON text.
+    public static func parse(_ text: String) throws -> JSONValue {
+        try parse(Array(text.utf8))
+    }
+
+    private func error(_ what: String) -> WireError {
+        WireError(.malformedJSON, "\(what) at byte \(index)")
+    }
+
+    private mutating func skipWhitespace() {
+        while index < bytes.count {
+            switch bytes[index] {
+            case 0x20, 0x09, 0x0A, 0x0D: index += 1
+            default: return
+            }
+        }
+    }
+
+    private func peek() -> UInt8? { index < bytes.count ? bytes[index] : nil }
+
+    private mutating func expect(_ byte: UInt8) throws {
+        guard peek() == byte else { throw error("expected '\(Character(Unicode.Scalar(byte)))'") }
+        index += 1
+    }
+
+    private mutating func parseValue() throws -> JSONValue {
+        guard let c = peek() else { throw error("unexpected end of input") }
+        switch c {
+        case UInt8(ascii: "{"): return try parseObject()
+        case UInt8(ascii: "["): return try parseArray()
+        case UInt8(ascii: "\""): return .string(try parseString())
+        case UInt8(ascii: "t"): try parseLiteral("true"); return .bool(true)
+        case UInt8(ascii: "f"): try parseLiteral("false"); return .bool(false)
+        case UInt8(ascii: "n"): try parseLiteral("null"); return .null
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try parseNumber())
+        default: throw error("unexpected character 0x\(String(c, radix: 16))")
+        }
+    }
+
+    private mutating func parseLiteral(_ literal: StaticString) throws {
+        let count = literal.utf8CodeUnitCount
+        guard bytes.count - index >= count else { throw error("truncated literal") }
+        let ok = literal.withUTF8Buffer { lit in
+            for i in 0..<count where bytes[index + i] != lit[i] { return false }
+            return true
+        }
+        guard ok else { throw error("invalid literal") }
+        index += count
+    }
+
+    private mutating func enter() throws {
+        depth += 1
+        guard depth <= Self.maxDepth else { throw error("nesting deeper than \(Self.maxDepth)") }
+    }
+
+    private mutating func parseObject() throws -> JSONValue {
+        try enter()
+        defer { depth -= 1 }
+        index += 1  // {
+        var members: [JSONValue.Member] = []
+        skipWhitespace()
+        if peek() == UInt8(ascii: "}") {
+            index += 1
+            return .object(members)
+        }
+        while true {
+            skipWhitespace()
+            let key: JSONValue
+            switch peek() ?? 0 {
+            case UInt8(ascii: "\""): key = .string(try parseString())
+            case UInt8(ascii: "{"): key = try parseObject()  // fastjson: objects as map keys
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): key = .number(try parseNumber())
+            default: throw error("expected an object key")
+            }
+            skipWhitespace()
+            try expect(UInt8(ascii: ":"))
+            skipWhitespace()
+            let value = try parseValue()
+            members.append(.init(key: key, value: value))
+            skipWhitespace()
+            guard let c = peek() else { throw error("unterminated object") }
+            index += 1
+            if c == UInt8(ascii: ",") { continue }
+            if c == UInt8(ascii: "}") { return .object(members) }
+            throw error("expected ',' or '}'")
+        }
+    }
+
+    private mutating func parseArray() throws -> JSONValue {
+        try enter()
+        defer { depth -= 1 }
+        index += 1  // [
+        var elements: [JSONValue] = []
+        skipWhitespace()
+        if peek() == UInt8(ascii: "]") {
+            index += 1
+            return .array(elements)
+        }
+        while true {
+            skipWhitespace()
+            elements.append(try parseValue())
+            skipWhitespace()
+            guard let c = peek() else { throw error("unterminated array") }
+            index += 1
+            if c == UInt8(ascii: ",") { continue }
+            if c == UInt8(ascii: "]") { return .array(elements) }
+            throw error("expected ',' or ']'")
+        }
+    }
+
+    private mutating func parseNumber() throws -> String {
+        let start = index
+        if peek() == UInt8(ascii: "-") { index += 1 }
+        var digits = 0
+        while let c = peek(), c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9") {
+            index += 1
+            digits += 1
+        }
+        guard digits > 0 else { throw error("invalid number") }
+        if peek() == UInt8(ascii: ".") {
+            index += 1
+            var frac = 0
+            while let c = peek(), c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9") {
+                index += 1
+                frac += 1
+            }
+            guard frac > 0 else { throw error("invalid number fraction") }
+        }
+        if let c = peek(), c == UInt8(ascii: "e") || c == UInt8(ascii: "E") {
+            index += 1
+            if let s = peek(), s == UInt8(ascii: "+") || s == UInt8(ascii: "-") { index += 1 }
+            var exp = 0
+            while let c = peek(), c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9") {
+                index += 1
+                exp += 1
+            }
+            guard exp > 0 else { throw error("invalid number exponent") }
+        }
+        // Only ASCII digits and signs were consumed, so this cannot fail.
+        return String(decoding: bytes[start..<index], as: UTF8.self)
+    }
+
+    private mutating func parseHex4() throws -> UInt16 {
+        guard bytes.count - index >= 4 else { throw error("truncated \\u escape") }
+        var value: UInt16 = 0
+        for _ in 0..<4 {
+            let c = bytes[index]
+            let digit: UInt16
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = UInt16(c - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = UInt16(c - UInt8(ascii: "a") + 10)
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = UInt16(c - UInt8(ascii: "A") + 10)
+            default: throw error("invalid \\u escape")
+            }
+            value = value << 4 | digit
+            index += 1
+        }
+        return value
+    }
+
+    private mutating func parseString() throws -> String {
+        index += 1  // opening quote
+        let start = index
+        // Fast path: no escapes.
+        while index < bytes.count {
+            let c = bytes[index]
+            if c == UInt8(ascii: "\"") {
+                let slice = bytes[start..<index]
+                index += 1
+                guard let s = String(validating: slice, as: UTF8.self) else {
+                    throw WireError(.invalidUTF8, "invalid UTF-8 in JSON string at byte \(start)")
+                }
+                return s
+            }
+            if c == UInt8(ascii: "\\") { break }
+            index += 1
+        }
+        guard index < bytes.count else { throw error("unterminated string") }
+        // Slow path with escapes: collect UTF-16 code units for \u escapes, bytes otherwise.
+        var out: [UInt8] = Array(bytes[start..<index])
+        while index < bytes.count {
+            let c = bytes[index]
+            if c == UInt8(ascii: "\"") {
+                index += 1
+                guard let s = String(validating: out, as: UTF8.self) else {
+                    throw WireError(.invalidUTF8, "invalid UTF-8 in JSON string at byte \(start)")
+                }
+                return s
+            }
+            if c != UInt8(ascii: "\\") {
+                out.append(c)
+                index += 1
+                continue
+            }
+            index += 1
+            guard let e = peek() else { break }
+            index += 1
+            switch e {
+            case UInt8(ascii: "\""): out.append(0x22)
+            case UInt8(ascii: "\\"): out.append(0x5C)
+            case UInt8(ascii: "/"): out.append(0x2F)
+            case UInt8(ascii: "b"): out.append(0x08)
+            case UInt8(ascii: "f"): out.append(0x0C)
+            case UInt8(ascii: "n"): out.append(0x0A)
+            case UInt8(ascii: "r"): out.append(0x0D)
+            case UInt8(ascii: "t"): out.append(0x09)
+            case UInt8(ascii: "u"):
+                let unit = try parseHex4()
+                var scalar: Unicode.Scalar?
+                if UTF16.isLeadSurrogate(unit) {
+                    // Expect a trailing surrogate escape.
+                    if bytes.count - index >= 6, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") {
+                        let save = index
+                        index += 2
+                        let trail = try parseHex4()
+                        if UTF16.isTrailSurrogate(trail) {
+                            let value = 0x10000 + ((UInt32(unit) - 0xD800) << 10) + (UInt32(trail) - 0xDC00)
+                            scalar = Unicode.Scalar(value)
+                        } else {
+                            index = save
+                        }
+                    }
+                } else if !UTF16.isTrailSurrogate(unit) {
+                    scalar = Unicode.Scalar(unit)
+                }
+                // Lone surrogates become U+FFFD, as Java's UTF-8 encoder would write '?'-like replacement.
+                let s = scalar ?? "\u{FFFD}"
+                out.append(contentsOf: Array(String(Character(s)).utf8))
+            default:
+                throw error("invalid escape")
+            }
+        }
+        throw error("unterminated string")
+    }
+}

@@ -1,0 +1,108 @@
+/// Writes JSON the way fastjson does: compact, control characters escaped as `\u00XX` (upper-case hex), and
+/// optionally every non-ASCII character escaped (fastjson's `BrowserCompatible`, used for standard route JSON).
+public struct JSONWriter: Sendable {
+    /// The bytes written so far.
+    public var bytes: [UInt8] = []
+    /// Escape every non-ASCII UTF-16 unit as `\uXXXX` (fastjson `BrowserCompatible`).
+    public var browserCompatible: Bool
+
+    /// Creates a writer.
+    public init(browserCompatible: Bool = false, reservingCapacity capacity: Int = 256) {
+        self.browserCompatible = browserCompatible
+        bytes.reserveCapacity(capacity)
+    }
+
+    /// Serializes `value` into a new byte array.
+    public static func encode(_ value: JSONValue, browserCompatible: Bool = false) -> [UInt8] {
+        var writer = JSONWriter(browserCompatible: browserCompatible)
+        writer.write(value)
+        return writer.bytes
+    }
+
+    private static let hexDigits: [UInt8] = Array("0123456789ABCDEF".utf8)
+
+    /// Appends raw ASCII text (a literal, key or number) without escaping.
+    public mutating func writeRaw(_ text: StaticString) {
+        text.withUTF8Buffer { bytes.append(contentsOf: $0) }
+    }
+
+    /// Appends a decimal integer.
+    public mutating func writeInt<I: BinaryInteger>(_ value: I) {
+        bytes.append(contentsOf: String(value).utf8)
+    }
+
+    /// Appends a quoted, escaped string.
+    public mutating func writeString(_ string: String) {
+        bytes.append(UInt8(ascii: "\""))
+        if browserCompatible {
+            for unit in string.utf16 {
+                if unit < 0x80 {
+                    appendEscaped(UInt8(unit))
+                } else {
+                    appendUnicodeEscape(unit)
+                }
+            }
+        } else {
+            var needsEscape = false
+            for b in string.utf8 where b < 0x20 || b == 0x22 || b == 0x5C {
+                needsEscape = true
+                break
+            }
+            if needsEscape {
+                for b in string.utf8 { appendEscaped(b) }
+            } else {
+                bytes.append(contentsOf: string.utf8)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    private mutating func appendEscaped(_ b: UInt8) {
+        switch b {
+        case 0x22: bytes.append(0x5C); bytes.append(0x22)
+        case 0x5C: bytes.append(0x5C); bytes.append(0x5C)
+        case 0x08: bytes.append(0x5C); bytes.append(UInt8(ascii: "b"))
+        case 0x09: bytes.append(0x5C); bytes.append(UInt8(ascii: "t"))
+        case 0x0A: bytes.append(0x5C); bytes.append(UInt8(ascii: "n"))
+        case 0x0C: bytes.append(0x5C); bytes.append(UInt8(ascii: "f"))
+        case 0x0D: bytes.append(0x5C); bytes.append(UInt8(ascii: "r"))
+        case 0..<0x20: appendUnicodeEscape(UInt16(b))
+        default: bytes.append(b)
+        }
+    }
+
+    private mutating func appendUnicodeEscape(_ unit: UInt16) {
+        bytes.append(0x5C)
+        bytes.append(UInt8(ascii: "u"))
+        bytes.append(Self.hexDigits[Int(unit >> 12) & 0xF])
+        bytes.append(Self.hexDigits[Int(unit >> 8) & 0xF])
+        bytes.append(Self.hexDigits[Int(unit >> 4) & 0xF])
+        bytes.append(Self.hexDigits[Int(unit) & 0xF])
+    }
+
+    /// Appends any value; object members are written in their stored order.
+    public mutating func write(_ value: JSONValue) {
+        switch value {
+        case .null: writeRaw("null")
+        case .bool(let b): if b { writeRaw("true") } else { writeRaw("false") }
+        case .number(let n): bytes.append(contentsOf: n.utf8)
+        case .string(let s): writeString(s)
+        case .array(let elements):
+            bytes.append(UInt8(ascii: "["))
+            for (i, e) in elements.enumerated() {
+                if i > 0 { bytes.append(UInt8(ascii: ",")) }
+                write(e)
+            }
+            bytes.append(UInt8(ascii: "]"))
+        case .object(let members):
+            bytes.append(UInt8(ascii: "{"))
+            for (i, m) in members.enumerated() {
+                if i > 0 { bytes.append(UInt8(ascii: ",")) }
+                write(m.key)
+                bytes.append(UInt8(ascii: ":"))
+                write(m.value)
+            }
+            bytes.append(UInt8(ascii: "}"))
+        }
+    }
+}
