@@ -60,6 +60,11 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
+        // Fuzz entry point for the wire decoders (libFuzzer via Scripts/fuzz.sh, or a seeded mutation run).
+        .executableTarget(
+            name: "WireFuzz",
+            dependencies: ["RocketMQWire", .product(name: "NIOCore", package: "swift-nio")]),
+
         // The main job.
         .executableTarget(name: "rocketmq-demo", path: "Examples/Demo"),
 

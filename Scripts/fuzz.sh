@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Runs libFuzzer on the wire decoders (frames, JSON, messages) for the given number of seconds (default 60).
+#   Scripts/fuzz.sh [seconds] [extra libFuzzer flags...]
+# Crashing inputs are written to fuzz-corpus/crashes/; the corpus grows in fuzz-corpus/wire/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds="${1:-60}"; shift || true
+Scripts/with-deps true
+swift build -c release --scratch-path .build-fuzz --product WireFuzz \
+  -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING -Xswiftc -parse-as-library >&2
+mkdir -p fuzz-corpus/wire fuzz-corpus/crashes
+exec .build-fuzz/release/WireFuzz fuzz-corpus/wire -max_total_time="$seconds" -max_len=65536 \
+  -artifact_prefix=fuzz-corpus/crashes/ -print_final_stats=1 "$@"

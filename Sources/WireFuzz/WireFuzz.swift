@@ -1,0 +1,82 @@
+// Fuzz entry point for the wire decoders.
+//
+// libFuzzer:   Scripts/fuzz.sh [seconds]      (builds with -sanitize=fuzzer,address -D FUZZING and runs libFuzzer)
+// Without it:  swift run WireFuzz [iterations] [seed]   (a deterministic random-mutation run of the same entry point)
+import NIOCore
+import RocketMQWire
+
+/// Feeds one input to every decoder that reads bytes from peers. Decoders may throw; they must never crash or hang.
+func fuzzOne(_ data: UnsafeRawBufferPointer) {
+    guard let first = data.first else { return }
+    let payload = UnsafeRawBufferPointer(rebasing: data.dropFirst())
+    var buffer = ByteBuffer(bytes: payload)
+    switch first % 3 {
+    case 0:
+        // A stream of frames, as a connection's decoder sees it.
+        while let frame = try? RemotingFrame.split(&buffer, maxFrameLength: 1 << 20) {
+            if let command = try? RemotingFrame.decode(frame) {
+                _ = try? RemotingFrame.encode(command)
+            }
+        }
+    case 1:
+        // A frame body without its length prefix, as handed on by the frame splitter.
+        _ = try? RemotingFrame.decode(buffer)
+    default:
+        // JSON bodies in the fastjson dialect.
+        _ = try? JSONParser.parse(payload)
+    }
+    fuzzMessages(payload)
+}
+
+#if FUZZING
+@_cdecl("LLVMFuzzerTestOneInput")
+public func LLVMFuzzerTestOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    fuzzOne(UnsafeRawBufferPointer(start: data, count: size))
+    return 0
+}
+#else
+@main
+struct WireFuzzMain {
+    static func main() {
+        let args = CommandLine.arguments
+        let iterations = args.count > 1 ? Int(args[1]) ?? 20_000 : 20_000
+        var rng = SplitMix64(seed: args.count > 2 ? UInt64(args[2]) ?? 1 : 1)
+        let seeds = FuzzSeeds.all
+        for i in 0..<iterations {
+            var input = seeds[i % seeds.count]
+            mutate(&input, using: &rng)
+            input.withUnsafeBytes { fuzzOne($0) }
+        }
+        print("WireFuzz: \(iterations) inputs, no crash")
+    }
+
+    /// Flips, inserts, deletes and overwrites bytes, favouring length fields near the start.
+    static func mutate(_ input: inout [UInt8], using rng: inout SplitMix64) {
+        let rounds = Int(rng.next() % 8) + 1
+        for _ in 0..<rounds {
+            let op = rng.next() % 5
+            let pos = input.isEmpty ? 0 : Int(rng.next() % UInt64(input.count))
+            switch op {
+            case 0 where !input.isEmpty: input[pos] ^= UInt8(truncatingIfNeeded: rng.next() | 1)
+            case 1: input.insert(UInt8(truncatingIfNeeded: rng.next()), at: pos)
+            case 2 where !input.isEmpty: input.remove(at: pos)
+            case 3 where input.count > 8: input[1 + Int(rng.next() % 8)] = [0x00, 0x7F, 0xFF, 0x80][Int(rng.next() % 4)]
+            default: input = Array(input.prefix(pos))
+            }
+        }
+    }
+}
+
+/// A small deterministic PRNG so runs are reproducible from the seed.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+#endif
