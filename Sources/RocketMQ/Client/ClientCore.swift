@@ -1,0 +1,447 @@
+import Logging
+import NIOCore
+import NIOPosix
+import RocketMQRemoting
+import RocketMQWire
+import Synchronization
+
+/// What a consumer contributes to heartbeats and how the core wakes its rebalance.
+struct ConsumerRegistration: Sendable {
+    /// The group's current heartbeat entry (subscriptions change at run time).
+    var data: @Sendable () -> ConsumerData
+    /// Called when a rebalance should run at once (ACTIVE, GO_AWAY, NOTIFY_CONSUMER_IDS_CHANGED).
+    var rebalanceNow: @Sendable () -> Void
+}
+
+/// The shared core of one client id (Java's `MQClientInstance`): connections, name-server failover, the topic route
+/// table, the **broker address table**, heartbeats to every broker, and reactions to channel events.
+///
+/// - On a channel **ACTIVE** event for an address in the broker address table it heartbeats that broker at once and,
+///   if that succeeds, asks every consumer to rebalance.
+/// - On **GO_AWAY** (and when an address is found draining) it routes producers around that broker, refreshes
+///   routes and asks consumers to rebalance.
+/// - A broker that left the routes is probed for a while; when it answers again it is re-registered at once.
+final class ClientCore: Sendable {
+    let configuration: ClientConfiguration
+    let clientID: String
+    let remoting: RemotingClient
+    let logger: Logger
+    private let state: Mutex<State>
+
+    struct State {
+        var routes: [String: TopicRouteInfo] = [:]
+        var brokerAddresses: [String: [Int64: String]] = [:]
+        var producerGroups: Set<String> = []
+        var consumers: [String: ConsumerRegistration] = [:]
+        var topics: Set<String> = []
+        var faults = LatencyFaultTolerance()
+        var nameServerIndex = Int.random(in: 0..<999)
+        var brokerVersions: [String: Int32] = [:]
+        /// Addresses of brokers that left the routes recently, probed until this time (ms).
+        var probing: [String: (brokerName: String, until: Int64)] = [:]
+        var heartbeatsInFlight: Set<String> = []
+        var running = false
+        var stopped = false
+        var rebalances = 0
+        var goAways = 0
+    }
+
+    init(configuration: ClientConfiguration, eventLoopGroup: any EventLoopGroup, logger: Logger) throws {
+        try configuration.validate()
+        self.configuration = configuration
+        self.clientID = configuration.makeClientID()
+        var logger = logger
+        logger[metadataKey: "rocketmq.client"] = "\(clientID)"
+        self.logger = logger
+        var remotingConfig = RemotingClientConfiguration()
+        remotingConfig.connectTimeout = configuration.connectTimeout
+        remotingConfig.idleTimeout = configuration.idleTimeout
+        remotingConfig.retryOnGoAway = configuration.reconnectOnGoAway
+        remotingConfig.defaultRequestTimeout = configuration.requestTimeout
+        self.remoting = RemotingClient(configuration: remotingConfig, eventLoopGroup: eventLoopGroup, logger: logger)
+        self.state = Mutex(State())
+    }
+
+    static func nowMillis() -> Int64 {
+        Int64(clock_gettime_nsec_np_realtime() / 1_000_000)
+    }
+
+    // MARK: registration
+
+    func registerProducer(group: String) { _ = state.withLock { $0.producerGroups.insert(group) } }
+    func unregisterProducer(group: String) { _ = state.withLock { $0.producerGroups.remove(group) } }
+    func registerConsumer(group: String, _ registration: ConsumerRegistration) {
+        state.withLock { $0.consumers[group] = registration }
+    }
+    func unregisterConsumer(group: String) { _ = state.withLock { $0.consumers.removeValue(forKey: group) } }
+    func addTopic(_ topic: String) { _ = state.withLock { $0.topics.insert(topic) } }
+
+    /// Statistics for logs and summaries.
+    var counters: (rebalanceRequests: Int, goAways: Int) { state.withLock { ($0.rebalances, $0.goAways) } }
+
+    // MARK: requests
+
+    /// Sends a request (signed when credentials are configured) to `address`.
+    func invoke(_ request: RemotingCommand, address: String, timeout: Duration) async throws -> RemotingCommand {
+        var request = request
+        prepare(&request)
+        do {
+            return try await remoting.invoke(request, address: address, timeout: timeout)
+        } catch let error as RemotingError {
+            if case .draining = error.kind { markDraining(address: address) }
+            if case .goAway = error.kind { markDraining(address: address) }
+            throw error
+        }
+    }
+
+    /// Sends a oneway request.
+    func invokeOneway(_ request: RemotingCommand, address: String, timeout: Duration) async throws {
+        var request = request
+        prepare(&request)
+        try await remoting.invokeOneway(request, address: address, timeout: timeout)
+    }
+
+    private func prepare(_ request: inout RemotingCommand) {
+        request.language = configuration.language
+        request.version = RemotingCommand.defaultVersion
+        if let credentials = configuration.credentials {
+            ACLSigner.sign(&request, credentials: credentials)
+        }
+    }
+
+    /// Sends to the name servers, starting with the current one and failing over on transport errors.
+    func invokeNameServer(_ request: RemotingCommand) async throws -> RemotingCommand {
+        let servers = configuration.nameServers
+        let start = state.withLock { $0.nameServerIndex }
+        var lastError: Error?
+        for i in 0..<servers.count {
+            let index = (start + i) % servers.count
+            do {
+                let response = try await invoke(request, address: servers[index], timeout: configuration.requestTimeout)
+                if i > 0 { state.withLock { $0.nameServerIndex = index } }
+                return response
+            } catch let error as RemotingError where error.isRetryable {
+                lastError = error
+                continue
+            }
+        }
+        throw lastError ?? RemotingError(.connectFailed, "no name server reachable")
+    }
+
+    // MARK: routes and the broker address table
+
+    /// Fetches `topic`'s route from the name server; nil when the topic does not exist there.
+    func fetchRoute(_ topic: String) async throws -> TopicRouteData? {
+        let request = RemotingCommand.request(.getRouteInfoByTopic, extFields: GetRouteInfoRequestHeader(topic: topic).fields)
+        let response = try await invokeNameServer(request)
+        switch response.responseCode {
+        case .success:
+            guard let body = response.body else {
+                throw RocketMQError(.protocolError, "route response for \(topic) has no body")
+            }
+            do { return try TopicRouteData(buffer: body) } catch {
+                throw RocketMQError(.protocolError, "undecodable route for \(topic): \(error)")
+            }
+        case .topicNotExist:
+            return nil
+        default:
+            throw RocketMQError(.brokerError, response.remark ?? "route request failed", responseCode: response.code, isRetryable: true)
+        }
+    }
+
+    /// Refreshes `topic`'s route and the broker address table; returns the new route info (nil: no such topic).
+    @discardableResult
+    func updateRoute(_ topic: String) async throws -> TopicRouteInfo? {
+        guard let route = try await fetchRoute(topic) else {
+            state.withLock { _ = $0.routes.removeValue(forKey: topic) }
+            return nil
+        }
+        let info = TopicRouteInfo(topic: topic, route: route)
+        let revived = state.withLock { s -> [String] in
+            s.routes[topic] = info
+            var revived: [String] = []
+            for broker in route.brokerDatas {
+                s.brokerAddresses[broker.brokerName, default: [:]].merge(broker.brokerAddrs) { _, new in new }
+                for address in broker.brokerAddrs.values where s.probing.removeValue(forKey: address) != nil {
+                    revived.append(address)
+                }
+            }
+            return revived
+        }
+        if !revived.isEmpty {
+            logger.info("brokers are back in the routes", metadata: ["addresses": "\(revived)"])
+        }
+        return info
+    }
+
+    /// The cached route info of `topic`, fetching it when unknown.
+    func routeInfo(_ topic: String) async throws -> TopicRouteInfo? {
+        if let cached = state.withLock({ $0.routes[topic] }) { return cached }
+        addTopic(topic)
+        return try await updateRoute(topic)
+    }
+
+    func cachedRoute(_ topic: String) -> TopicRouteInfo? { state.withLock { $0.routes[topic] } }
+
+    /// The master address of `brokerName`.
+    func masterAddress(_ brokerName: String) -> String? {
+        state.withLock { $0.brokerAddresses[brokerName]?[0] }
+    }
+
+    /// Any address of `brokerName`, preferring `brokerID`.
+    func address(of brokerName: String, preferring brokerID: Int64 = 0) -> String? {
+        state.withLock { s in
+            guard let addrs = s.brokerAddresses[brokerName] else { return nil }
+            return addrs[brokerID] ?? addrs[0] ?? addrs.values.first
+        }
+    }
+
+    /// The broker name of an address in the table.
+    func brokerName(of address: String) -> String? {
+        state.withLock { s in
+            for (name, addrs) in s.brokerAddresses where addrs.values.contains(address) { return name }
+            return s.probing[address]?.brokerName
+        }
+    }
+
+    /// Removes brokers that are in no cached route any more (Java's `cleanOfflineBroker`); keeps probing them.
+    func cleanOfflineBrokers() {
+        let now = Self.nowMillis()
+        state.withLock { s in
+            var live: Set<String> = []
+            for info in s.routes.values {
+                for b in info.route.brokerDatas { live.formUnion(b.brokerAddrs.values) }
+            }
+            for (name, addrs) in s.brokerAddresses {
+                var kept = addrs
+                for (id, address) in addrs where !live.contains(address) {
+                    kept[id] = nil
+                    s.probing[address] = (name, now + 120_000)
+                }
+                s.brokerAddresses[name] = kept.isEmpty ? nil : kept
+            }
+            s.probing = s.probing.filter { $0.value.until > now }
+        }
+    }
+
+    // MARK: fault tolerance and draining
+
+    func isBrokerAvailable(_ brokerName: String) -> Bool {
+        let now = Self.nowMillis()
+        let (available, address) = state.withLock { ($0.faults.isAvailable(brokerName, now: now), $0.brokerAddresses[brokerName]?[0]) }
+        guard available else { return false }
+        if let address, remoting.isDraining(address: address) { return false }
+        return true
+    }
+
+    func recordSend(broker: String, latencyMillis: Int64, failed: Bool) {
+        let now = Self.nowMillis()
+        state.withLock { $0.faults.update(broker: broker, latencyMillis: latencyMillis, isolation: failed, now: now) }
+    }
+
+    /// GO_AWAY from `address`: avoid its broker, refresh routes, rebalance.
+    func markDraining(address: String) {
+        let now = Self.nowMillis()
+        let name = brokerName(of: address)
+        state.withLock { s in
+            s.goAways += 1
+            if let name { s.faults.avoid(broker: name, forMillis: 30_000, now: now) }
+        }
+    }
+
+    // MARK: heartbeats
+
+    func heartbeatData() -> HeartbeatData {
+        let (producers, consumers) = state.withLock { ($0.producerGroups, Array($0.consumers.values)) }
+        var producerData = producers.sorted().map { ProducerData(groupName: $0) }
+        producerData.append(ProducerData(groupName: "CLIENT_INNER_PRODUCER"))
+        return HeartbeatData(
+            clientID: clientID, producerDataSet: producerData, consumerDataSet: consumers.map { $0.data() })
+    }
+
+    /// Heartbeats one broker address; true when it answered SUCCESS.
+    @discardableResult
+    func heartbeat(address: String, data: HeartbeatData? = nil) async -> Bool {
+        let claimed = state.withLock { $0.heartbeatsInFlight.insert(address).inserted }
+        guard claimed else { return false }  // another heartbeat to it is in flight (Java's tryLock)
+        defer { _ = state.withLock { $0.heartbeatsInFlight.remove(address) } }
+        let data = data ?? heartbeatData()
+        let request = RemotingCommand.request(.heartBeat, extFields: ExtFields(), body: data.encodedBuffer())
+        do {
+            let response = try await invoke(request, address: address, timeout: configuration.requestTimeout)
+            guard response.responseCode == .success else {
+                logger.warning("heartbeat refused", metadata: ["broker": "\(address)", "code": "\(response.responseCode)", "remark": "\(response.remark ?? "")"])
+                return false
+            }
+            state.withLock { $0.brokerVersions[address] = response.version }
+            return true
+        } catch {
+            logger.debug("heartbeat failed", metadata: ["broker": "\(address)", "error": "\(error)"])
+            return false
+        }
+    }
+
+    /// Heartbeats every broker in the address table (every broker id when there are consumers, masters otherwise).
+    func heartbeatAll() async {
+        let (targets, hasConsumers) = state.withLock { s -> ([String], Bool) in
+            let all = !s.consumers.isEmpty
+            var out: [String] = []
+            for addrs in s.brokerAddresses.values {
+                for (id, address) in addrs where all || id == 0 { out.append(address) }
+            }
+            return (out, all)
+        }
+        _ = hasConsumers
+        let data = heartbeatData()
+        await withTaskGroup(of: Void.self) { group in
+            for address in targets where !remoting.isDraining(address: address) {
+                group.addTask { await self.heartbeat(address: address, data: data) }
+            }
+        }
+    }
+
+    /// Asks every consumer of this client to rebalance now.
+    func requestRebalance(reason: String) {
+        let consumers = state.withLock { s -> [ConsumerRegistration] in
+            s.rebalances += 1
+            return Array(s.consumers.values)
+        }
+        guard !consumers.isEmpty else { return }
+        logger.debug("rebalance requested", metadata: ["reason": "\(reason)"])
+        for c in consumers { c.rebalanceNow() }
+    }
+
+    // MARK: background work
+
+    /// Runs route refresh, heartbeats, channel events and broker probing until cancelled.
+    func run() async {
+        state.withLock { $0.running = true }
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.handleEvents() }
+            group.addTask {
+                await self.every(self.configuration.routeRefreshInterval, initialDelay: .milliseconds(10)) {
+                    await self.refreshAllRoutes()
+                }
+            }
+            group.addTask {
+                await self.every(self.configuration.heartbeatInterval, initialDelay: .seconds(1)) {
+                    self.cleanOfflineBrokers()
+                    await self.heartbeatAll()
+                }
+            }
+            group.addTask {
+                await self.every(self.configuration.brokerProbeInterval, initialDelay: self.configuration.brokerProbeInterval) {
+                    await self.probeGoneBrokers()
+                }
+            }
+            // Cancelling run() cancels these children: the timers' sleeps throw and the event iteration ends.
+        }
+    }
+
+    private func every(_ interval: Duration, initialDelay: Duration, _ body: @Sendable () async -> Void) async {
+        do {
+            try await Task.sleep(for: initialDelay)
+            while !Task.isCancelled {
+                await body()
+                try await Task.sleep(for: interval)
+            }
+        } catch {}
+    }
+
+    func refreshAllRoutes() async {
+        let topics = state.withLock { $0.topics }
+        for topic in topics {
+            do { try await updateRoute(topic) } catch {
+                logger.debug("route refresh failed", metadata: ["topic": "\(topic)", "error": "\(error)"])
+            }
+        }
+    }
+
+    private func handleEvents() async {
+        for await event in remoting.events {
+            switch event.kind {
+            case .active:
+                let known = state.withLock { s -> Bool in
+                    s.brokerAddresses.values.contains { $0.values.contains(event.address) } || s.probing[event.address] != nil
+                }
+                guard known else { continue }
+                // A (re)connected broker may have forgotten us: re-register at once, then rebalance.
+                Task {
+                    if await self.heartbeat(address: event.address) {
+                        if let name = self.brokerName(of: event.address) {
+                            let now = Self.nowMillis()
+                            self.state.withLock { $0.faults.clear(broker: name) }
+                            _ = now
+                        }
+                        let wasProbing = self.state.withLock { $0.probing[event.address] != nil }
+                        if wasProbing { await self.refreshUntilBack(address: event.address) }
+                        self.requestRebalance(reason: "channel active \(event.address)")
+                    }
+                }
+            case .goAway, .draining:
+                markDraining(address: event.address)
+                logger.info("broker is draining (GO_AWAY)", metadata: ["broker": "\(event.address)"])
+                Task {
+                    await self.refreshAllRoutes()
+                    self.requestRebalance(reason: "GO_AWAY from \(event.address)")
+                }
+            case .drainingEnded:
+                if let name = brokerName(of: event.address) { state.withLock { $0.faults.clear(broker: name) } }
+            case .connect, .close, .idle, .exception:
+                continue
+            }
+        }
+    }
+
+    /// After a gone broker reconnects: refresh routes (briefly retrying) until it is back in them.
+    private func refreshUntilBack(address: String) async {
+        for _ in 0..<10 {
+            await refreshAllRoutes()
+            let back = state.withLock { s in s.brokerAddresses.values.contains { $0.values.contains(address) } }
+            if back { return }
+            try? await Task.sleep(for: .milliseconds(300))
+        }
+    }
+
+    /// Probes brokers that left the routes: a heartbeat that connects triggers ACTIVE, which re-registers us.
+    private func probeGoneBrokers() async {
+        let now = Self.nowMillis()
+        let targets = state.withLock { s -> [String] in
+            s.probing = s.probing.filter { $0.value.until > now }
+            return Array(s.probing.keys)
+        }
+        for address in targets where !remoting.isDraining(address: address) {
+            _ = await heartbeat(address: address)
+        }
+    }
+
+    /// Sends UNREGISTER_CLIENT for `producerGroup` / `consumerGroup` to every known broker.
+    func unregister(producerGroup: String?, consumerGroup: String?) async {
+        let addresses = state.withLock { s in s.brokerAddresses.values.flatMap { $0.values } }
+        let header = UnregisterClientRequestHeader(clientID: clientID, producerGroup: producerGroup, consumerGroup: consumerGroup)
+        await withTaskGroup(of: Void.self) { group in
+            for address in addresses where !remoting.isDraining(address: address) {
+                group.addTask {
+                    let request = RemotingCommand.request(.unregisterClient, extFields: header.fields)
+                    _ = try? await self.invoke(request, address: address, timeout: self.configuration.requestTimeout)
+                }
+            }
+        }
+    }
+
+    /// Closes every connection.
+    func shutdown() async {
+        state.withLock { $0.stopped = true }
+        await remoting.shutdown()
+    }
+
+    var isStopped: Bool { state.withLock { $0.stopped } }
+}
+
+/// Wall-clock milliseconds (send timestamps, fault-tolerance windows).
+@inline(__always)
+func clock_gettime_nsec_np_realtime() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_REALTIME, &ts)
+    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+}

@@ -1,0 +1,190 @@
+import DequeModule
+import RocketMQRemoting
+import RocketMQWire
+import Synchronization
+
+/// A multi-consumer queue of handler work: pull loops push, a fixed set of workers take.
+final class WorkQueue: Sendable {
+    struct Item: Sendable {
+        var queue: ProcessQueue
+        var messages: [ReceivedMessage]
+    }
+
+    private struct State {
+        var items: Deque<Item> = []
+        var waiters: Deque<CheckedContinuation<Item?, Never>> = []
+        var finished = false
+    }
+
+    private let state = Mutex(State())
+
+    func push(_ item: Item) {
+        let waiter = state.withLock { s -> CheckedContinuation<Item?, Never>? in
+            guard !s.finished else { return nil }
+            if let w = s.waiters.popFirst() { return w }
+            s.items.append(item)
+            return nil
+        }
+        waiter?.resume(returning: item)
+    }
+
+    /// The next item, or nil once finished.
+    func next() async -> Item? {
+        await withCheckedContinuation { continuation in
+            let ready = state.withLock { s -> (Item?, Bool) in
+                if let item = s.items.popFirst() { return (item, true) }
+                if s.finished { return (nil, true) }
+                s.waiters.append(continuation)
+                return (nil, false)
+            }
+            if ready.1 { continuation.resume(returning: ready.0) }
+        }
+    }
+
+    func finish() {
+        let waiters = state.withLock { s -> Deque<CheckedContinuation<Item?, Never>> in
+            s.finished = true
+            s.items.removeAll()
+            defer { s.waiters.removeAll() }
+            return s.waiters
+        }
+        for w in waiters { w.resume(returning: nil) }
+    }
+}
+
+extension PushConsumer {
+    /// Hands pulled messages to the handler workers, the orderly queue loop, or the `messages` stream.
+    func dispatch(_ messages: [ReceivedMessage], from pq: ProcessQueue) {
+        if configuration.orderly {
+            _ = state.withLock { $0.orderlyStreams[pq.queue] }?.yield(messages)
+        } else if handler != nil {
+            var start = 0
+            while start < messages.count {
+                let end = min(start + configuration.consumeBatchSize, messages.count)
+                work.push(.init(queue: pq, messages: Array(messages[start..<end])))
+                start = end
+            }
+        } else {
+            for m in messages { streamContinuation.yield(m) }
+        }
+    }
+
+    /// A concurrent-mode worker.
+    func worker() async {
+        while let item = await work.next() {
+            guard !item.queue.isDropped, let handler else { continue }
+            state.withLock { $0.inFlight += 1 }
+            let result: ConsumeResult
+            do { result = try await handler(item.messages) } catch {
+                logger.debug("handler threw; retrying later", metadata: ["error": "\(error)"])
+                result = .retryLater
+            }
+            switch result {
+            case .success:
+                complete(item.messages)
+            case .retryLater:
+                await handleFailure(item.messages)
+            }
+            state.withLock { $0.inFlight -= 1 }
+        }
+    }
+
+    /// Marks messages handled and moves the committable offset of their queues.
+    func complete(_ messages: [ReceivedMessage]) {
+        metrics.consumed.increment(by: messages.count)
+        for (queue, group) in Dictionary(grouping: messages, by: \.queue) {
+            guard let pq = state.withLock({ $0.processQueues[queue] }), !pq.isDropped else {
+                continue  // rebalanced away: the new owner starts from the last committed offset
+            }
+            let committable = pq.state.withLock { s -> Int64 in
+                var c = s.committableOffset
+                for m in group { c = s.complete(m.queueOffset) }
+                return c
+            }
+            offsets.update(queue, offset: committable)
+        }
+    }
+
+    /// A failed delivery: back to the broker's retry topic (clustering), else redelivered locally after 5 s.
+    func handleFailure(_ messages: [ReceivedMessage]) async {
+        metrics.failed.increment(by: messages.count)
+        guard configuration.messageModel == .clustering else {
+            complete(messages)  // broadcasting: failures are dropped, as Java does
+            return
+        }
+        var redeliver: [ReceivedMessage] = []
+        for m in messages {
+            if await sendBack(m, delayLevel: 0) { complete([m]) } else { redeliver.append(m) }
+        }
+        guard !redeliver.isEmpty else { return }
+        // Kept in the process queue (its offset is not committed) and tried again later.
+        Task { [weak self] in
+            try? await Task.sleep(for: .seconds(5))
+            guard let self, !self.isStopping else { return }
+            for (queue, group) in Dictionary(grouping: redeliver, by: \.queue) {
+                guard let pq = self.state.withLock({ $0.processQueues[queue] }), !pq.isDropped else { continue }
+                let again = group.map { m -> ReceivedMessage in
+                    var m = m
+                    m.reconsumeTimes += 1
+                    return m
+                }
+                self.dispatch(again, from: pq)
+            }
+        }
+    }
+
+    /// CONSUMER_SEND_MSG_BACK; true when the broker took it.
+    func sendBack(_ message: ReceivedMessage, delayLevel: Int32) async -> Bool {
+        guard let address = core.masterAddress(message.queue.brokerName) else { return false }
+        var fields = ConsumerSendMsgBackRequestHeader(
+            offset: message.commitLogOffset, group: group, delayLevel: delayLevel, originMsgId: message.messageID,
+            originTopic: message.topic, unitMode: false, maxReconsumeTimes: configuration.maxReconsumeTimes
+        ).fields
+        fields["bname"] = message.queue.brokerName
+        do {
+            let response = try await core.invoke(.request(.consumerSendMsgBack, extFields: fields), address: address, timeout: .seconds(5))
+            return response.responseCode == .success
+        } catch {
+            logger.debug("send back failed", metadata: ["message": "\(message.messageID)", "error": "\(error)"])
+            return false
+        }
+    }
+
+    /// Orderly mode: one queue's batches, serially, only while its lock is held.
+    func orderlyLoop(_ pq: ProcessQueue, _ batches: AsyncStream<[ReceivedMessage]>) async {
+        guard let handler else { return }
+        for await batch in batches {
+            var pending = batch
+            while !pending.isEmpty && !pq.isDropped && !Task.isCancelled {
+                let chunk = Array(pending.prefix(configuration.consumeBatchSize))
+                while pq.state.withLock({ $0.lockedUntil }) < ClientCore.nowMillis() {
+                    if pq.isDropped { return }
+                    try? await Task.sleep(for: .milliseconds(100))
+                }
+                state.withLock { $0.inFlight += 1 }
+                let result = (try? await handler(chunk)) ?? .retryLater
+                state.withLock { $0.inFlight -= 1 }
+                switch result {
+                case .success:
+                    complete(chunk)
+                    pending.removeFirst(chunk.count)
+                case .retryLater:
+                    let times = (chunk.map(\.reconsumeTimes).max() ?? 0) + 1
+                    if times >= configuration.maxReconsumeTimes {
+                        // Out of retries: to the dead-letter queue, then move on.
+                        for m in chunk { _ = await sendBack(m, delayLevel: -1) }
+                        complete(chunk)
+                        pending.removeFirst(chunk.count)
+                    } else {
+                        pending = pending.enumerated().map { i, m in
+                            var m = m
+                            if i < chunk.count { m.reconsumeTimes += 1 }
+                            return m
+                        }
+                        try? await Task.sleep(for: configuration.orderlyRetryDelay)
+                    }
+                }
+            }
+        }
+    }
+}

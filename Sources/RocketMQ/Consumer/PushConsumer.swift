@@ -1,0 +1,270 @@
+import Foundation
+import Logging
+import Metrics
+import NIOCore
+import NIOPosix
+import RocketMQRemoting
+import RocketMQWire
+import ServiceLifecycle
+import Synchronization
+
+/// Consumes messages pushed to a handler (or an `AsyncSequence`) while sharing queues with the rest of its group.
+///
+/// A `Service`: pulls (long polling), rebalancing, offset commits and heartbeats run inside ``run()``. Cancelling it
+/// or a graceful shutdown stops pulling, waits (bounded) for in-flight handlers, commits offsets, unregisters from
+/// the brokers and closes connections.
+///
+/// Two ways to consume:
+/// - a handler: `PushConsumer(configuration:client:handler:)` — called with batches (concurrently up to
+///   `maxConcurrency`, or serially per queue when `orderly`); return `.success` or `.retryLater`;
+/// - ``messages``: `for try await message in consumer.messages { ...; consumer.acknowledge(message) }`. Unacknowledged
+///   messages count against the flow-control thresholds, so a slow reader pauses pulling (bounded memory).
+///
+/// An offset is committed only past messages whose handler succeeded (or that went to the retry topic).
+public final class PushConsumer: Sendable, Service {
+    /// A message handler.
+    public typealias Handler = @Sendable ([ReceivedMessage]) async throws -> ConsumeResult
+
+    /// The consumer's settings.
+    public let configuration: ConsumerConfiguration
+    let core: ClientCore
+    let offsets: OffsetStore
+    let handler: Handler?
+    let logger: Logger
+    let state: Mutex<State>
+    let work = WorkQueue()
+    let stream: AsyncStream<ReceivedMessage>
+    let streamContinuation: AsyncStream<ReceivedMessage>.Continuation
+    let rebalanceSignals: AsyncStream<Void>
+    let rebalanceContinuation: AsyncStream<Void>.Continuation
+    let metrics: ConsumerMetrics
+    /// The group name on the wire (namespace applied).
+    let group: String
+
+    struct State {
+        var subscriptions: [String: SubscriptionData] = [:]
+        var processQueues: [MessageQueue: ProcessQueue] = [:]
+        var tasks: [MessageQueue: Task<Void, Never>] = [:]
+        var orderlyStreams: [MessageQueue: AsyncStream<[ReceivedMessage]>.Continuation] = [:]
+        var running = false
+        var stopping = false
+        var rebalances = 0
+        var inFlight = 0
+    }
+
+    /// Creates a consumer that hands messages to `handler`.
+    public convenience init(
+        configuration: ConsumerConfiguration, client: ClientConfiguration,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger = Logger(label: "rocketmq.consumer"),
+        handler: @escaping Handler
+    ) throws {
+        try self.init(configuration: configuration, client: client, eventLoopGroup: eventLoopGroup, logger: logger, handler: Optional(handler))
+    }
+
+    /// Creates a consumer read through ``messages``.
+    public convenience init(
+        configuration: ConsumerConfiguration, client: ClientConfiguration,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger = Logger(label: "rocketmq.consumer")
+    ) throws {
+        try self.init(configuration: configuration, client: client, eventLoopGroup: eventLoopGroup, logger: logger, handler: nil)
+    }
+
+    private init(
+        configuration: ConsumerConfiguration, client: ClientConfiguration, eventLoopGroup: any EventLoopGroup,
+        logger: Logger, handler: Handler?
+    ) throws {
+        guard !configuration.group.isEmpty else { throw RocketMQError(.invalidArgument, "consumer group is empty") }
+        guard configuration.maxConcurrency >= 1, configuration.consumeBatchSize >= 1, configuration.pullBatchSize >= 1 else {
+            throw RocketMQError(.invalidArgument, "maxConcurrency, consumeBatchSize and pullBatchSize must be >= 1")
+        }
+        if configuration.orderly {
+            guard configuration.messageModel == .clustering else {
+                throw RocketMQError(.invalidArgument, "orderly consumption needs the clustering model")
+            }
+            guard handler != nil else {
+                throw RocketMQError(.invalidArgument, "orderly consumption needs a handler")
+            }
+        }
+        self.configuration = configuration
+        self.handler = handler
+        let core = try ClientCore(configuration: client, eventLoopGroup: eventLoopGroup, logger: logger)
+        self.core = core
+        self.group = client.wrap(configuration.group)
+        var logger = logger
+        logger[metadataKey: "rocketmq.client"] = "\(core.clientID)"
+        logger[metadataKey: "rocketmq.group"] = "\(configuration.group)"
+        self.logger = logger
+        switch configuration.messageModel {
+        case .clustering:
+            offsets = OffsetStore(kind: .remote, group: group, core: core)
+        case .broadcasting:
+            let base = configuration.localOffsetDirectory
+                ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".rocketmq_offsets").path
+            let path = URL(fileURLWithPath: base).appendingPathComponent(core.clientID.replacingOccurrences(of: "/", with: "_"))
+                .appendingPathComponent(group).appendingPathComponent("offsets.json")
+            offsets = OffsetStore(kind: .local(path: path), group: group, core: core)
+        }
+        (stream, streamContinuation) = AsyncStream.makeStream(of: ReceivedMessage.self)
+        (rebalanceSignals, rebalanceContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        metrics = ConsumerMetrics(group: configuration.group)
+        state = Mutex(State())
+    }
+
+    /// The client id this consumer reports.
+    public var clientID: String { core.clientID }
+
+    /// Subscribes to `topic` with a tag expression (`*`, `TagA`, `TagA || TagB`). May be called while running.
+    public func subscribe(_ topic: String, expression: String = "*") throws {
+        try Validators.checkTopic(topic)
+        let wrapped = core.configuration.wrap(topic)
+        let data: SubscriptionData
+        do {
+            data = try SubscriptionData.build(topic: wrapped, expression: expression, type: "TAG")
+        } catch {
+            throw RocketMQError(.invalidArgument, "bad subscription expression \(expression.debugDescription): \(error)")
+        }
+        state.withLock { $0.subscriptions[wrapped] = data }
+        core.addTopic(wrapped)
+        rebalanceNow()
+    }
+
+    /// Stops consuming `topic` (its queues are released at the next rebalance, which runs at once).
+    public func unsubscribe(_ topic: String) {
+        let wrapped = core.configuration.wrap(topic)
+        _ = state.withLock { $0.subscriptions.removeValue(forKey: wrapped) }
+        rebalanceNow()
+    }
+
+    /// Messages, for consumers created without a handler. Iterate once; acknowledge each message with
+    /// ``acknowledge(_:)`` (or ``retryLater(_:)``).
+    public var messages: AsyncStream<ReceivedMessage> { stream }
+
+    /// Marks a message from ``messages`` handled, so its offset may be committed.
+    public func acknowledge(_ message: ReceivedMessage) {
+        complete([message])
+    }
+
+    /// Sends a message from ``messages`` back for a later redelivery (the group's retry topic).
+    public func retryLater(_ message: ReceivedMessage) async {
+        await handleFailure([message])
+    }
+
+    /// The queues this member currently owns.
+    public var ownedQueues: [MessageQueue] {
+        state.withLock { s in s.processQueues.keys.sorted() }.map { q in
+            var q = q
+            q.topic = core.configuration.unwrap(q.topic)
+            return q
+        }
+    }
+
+    /// How many rebalances changed this member's queues.
+    public var rebalanceCount: Int { state.withLock { $0.rebalances } }
+
+    /// Asks for a rebalance now (coalesced with others pending).
+    func rebalanceNow() { rebalanceContinuation.yield() }
+
+    // MARK: lifecycle
+
+    /// Runs until cancelled or a graceful shutdown, then stops as described on the type.
+    public func run() async throws {
+        let subscribed = state.withLock { s -> Bool in
+            s.running = true
+            return !s.subscriptions.isEmpty
+        }
+        guard subscribed else { throw RocketMQError(.invalidArgument, "subscribe to at least one topic before run()") }
+        if configuration.messageModel == .clustering {
+            let retry = "%RETRY%" + group
+            if let data = try? SubscriptionData.build(topic: retry, expression: "*", type: "TAG") {
+                state.withLock { $0.subscriptions[retry] = data }
+                core.addTopic(retry)
+            }
+        }
+        core.registerConsumer(group: group, ConsumerRegistration(
+            data: { [weak self] in self?.heartbeatEntry() ?? ConsumerData(groupName: "", consumeType: .consumePassively, messageModel: .clustering, consumeFromWhere: .consumeFromLastOffset, subscriptionDataSet: [], unitMode: false) },
+            rebalanceNow: { [weak self] in self?.rebalanceNow() }))
+        let notify = ClosureRequestProcessor { [weak self] request, _ in
+            if request.requestCode == .notifyConsumerIdsChanged { self?.rebalanceNow() }
+            return nil
+        }
+        core.remoting.register(notify, for: [.notifyConsumerIdsChanged])
+
+        await withGracefulShutdownHandler {
+            await cancelWhenGracefulShutdown {
+                await withDiscardingTaskGroup { group in
+                    group.addTask { await self.core.run() }
+                    group.addTask { await self.rebalanceLoop() }
+                    group.addTask { await self.commitLoop() }
+                    if self.handler != nil && !self.configuration.orderly {
+                        for _ in 0..<self.configuration.maxConcurrency {
+                            group.addTask { await self.worker() }
+                        }
+                    }
+                    if self.configuration.orderly {
+                        group.addTask { await self.lockLoop() }
+                    }
+                }
+            }
+        } onGracefulShutdown: {}
+        await stop()
+    }
+
+    /// Stop pulling → wait (bounded) for in-flight handlers → commit offsets → unregister → close.
+    private func stop() async {
+        let (queues, tasks, orderly) = state.withLock { s -> ([ProcessQueue], [Task<Void, Never>], [AsyncStream<[ReceivedMessage]>.Continuation]) in
+            s.stopping = true
+            return (Array(s.processQueues.values), Array(s.tasks.values), Array(s.orderlyStreams.values))
+        }
+        for t in tasks { t.cancel() }
+        work.finish()
+        for c in orderly { c.finish() }
+        streamContinuation.finish()
+        let clock = ContinuousClock()
+        let deadline = clock.now + configuration.shutdownTimeout
+        while state.withLock({ $0.inFlight }) > 0 && clock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        for q in queues { q.drop() }
+        await offsets.persist(sync: true)
+        if configuration.orderly { await unlock(queues.map(\.queue)) }
+        await core.unregister(producerGroup: nil, consumerGroup: group)
+        core.unregisterConsumer(group: group)
+        await core.shutdown()
+        rebalanceContinuation.finish()
+    }
+
+    /// This group's heartbeat entry.
+    func heartbeatEntry() -> ConsumerData {
+        let subs = state.withLock { Array($0.subscriptions.values) }.sorted { $0.topic < $1.topic }
+        let from: ConsumeFromWhere
+        switch configuration.startPoint {
+        case .lastOffset: from = .consumeFromLastOffset
+        case .firstOffset: from = .consumeFromFirstOffset
+        case .timestamp: from = .consumeFromTimestamp
+        }
+        return ConsumerData(
+            groupName: group, consumeType: .consumePassively,
+            messageModel: configuration.messageModel == .clustering ? .clustering : .broadcasting,
+            consumeFromWhere: from, subscriptionDataSet: subs, unitMode: false)
+    }
+
+    var isStopping: Bool { state.withLock { $0.stopping } }
+}
+
+/// swift-metrics instruments of a consumer.
+struct ConsumerMetrics: Sendable {
+    let received: Counter
+    let consumed: Counter
+    let failed: Counter
+    let rebalances: Counter
+
+    init(group: String) {
+        let dims = [("group", group)]
+        received = Counter(label: "rocketmq.consumer.received", dimensions: dims)
+        consumed = Counter(label: "rocketmq.consumer.consumed", dimensions: dims)
+        failed = Counter(label: "rocketmq.consumer.failed", dimensions: dims)
+        rebalances = Counter(label: "rocketmq.consumer.rebalances", dimensions: dims)
+    }
+}

@@ -1,0 +1,235 @@
+import RocketMQRemoting
+import RocketMQWire
+
+extension PushConsumer {
+    /// One serial rebalance loop: at once on start, then on every signal (coalesced) and every `rebalanceInterval`.
+    func rebalanceLoop() async {
+        let ticker = Task { [weak self] in
+            while !Task.isCancelled {
+                guard let interval = self?.configuration.rebalanceInterval else { return }
+                try? await Task.sleep(for: interval)
+                self?.rebalanceNow()
+            }
+        }
+        defer { ticker.cancel() }
+        // Make the brokers know us before asking them who else is in the group.
+        await core.refreshAllRoutes()
+        await core.heartbeatAll()
+        rebalanceNow()
+        for await _ in rebalanceSignals {
+            if Task.isCancelled || isStopping { break }
+            // Let a burst of notifications (several brokers, several members) collapse into one round.
+            try? await Task.sleep(for: .milliseconds(20))
+            await rebalanceAll()
+        }
+    }
+
+    /// Rebalances every subscribed topic; returns whether this member's queues changed.
+    @discardableResult
+    func rebalanceAll() async -> Bool {
+        let subscriptions = state.withLock { $0.subscriptions }
+        var changed = false
+        for (topic, _) in subscriptions.sorted(by: { $0.key < $1.key }) {
+            if await rebalance(topic: topic) { changed = true }
+        }
+        // Release queues of topics no longer subscribed.
+        let stale = state.withLock { s in s.processQueues.keys.filter { s.subscriptions[$0.topic] == nil } }
+        if !stale.isEmpty {
+            await release(stale)
+            changed = true
+        }
+        if changed {
+            state.withLock { $0.rebalances += 1 }
+            metrics.rebalances.increment()
+            logger.info("rebalanced", metadata: ["queues": "\(ownedQueues.map { "\($0.brokerName):\($0.queueId)" })"])
+        }
+        return changed
+    }
+
+    private func rebalance(topic: String) async -> Bool {
+        let info: TopicRouteInfo?
+        do { info = try await core.updateRoute(topic) } catch {
+            logger.debug("rebalance: no route", metadata: ["topic": "\(topic)", "error": "\(error)"])
+            return false
+        }
+        let all = info?.subscribeQueues ?? []
+        var mine: [MessageQueue]
+        switch configuration.messageModel {
+        case .broadcasting:
+            mine = all
+        case .clustering:
+            guard !all.isEmpty else {
+                mine = []
+                break
+            }
+            guard let members = await consumerIDs(topic: topic, queues: all) else { return false }
+            do {
+                mine = try configuration.allocationStrategy.allocate(
+                    consumerGroup: group, currentClientID: core.clientID, queues: all,
+                    clientIDs: JavaStringOrder.sorted(members))
+            } catch {
+                logger.warning("allocation failed", metadata: ["topic": "\(topic)", "error": "\(error)"])
+                return false
+            }
+        }
+        return await apply(topic: topic, allocated: Set(mine))
+    }
+
+    /// The group's members as one broker of the topic sees them (GET_CONSUMER_LIST_BY_GROUP).
+    private func consumerIDs(topic: String, queues: [MessageQueue]) async -> [String]? {
+        let brokers = Array(Set(queues.map(\.brokerName))).sorted().filter { core.isBrokerAvailable($0) }
+        for broker in brokers.shuffled() {
+            guard let address = core.address(of: broker) else { continue }
+            var fields = GetConsumerListByGroupRequestHeader(consumerGroup: group).fields
+            fields["bname"] = broker
+            do {
+                let response = try await core.invoke(
+                    .request(.getConsumerListByGroup, extFields: fields), address: address, timeout: core.configuration.requestTimeout)
+                guard response.responseCode == .success, let body = response.body else { continue }
+                let ids = try ConsumerListBody(buffer: body).consumerIdList
+                if !ids.isEmpty { return ids }
+            } catch {
+                continue
+            }
+        }
+        return nil
+    }
+
+    /// Drops queues no longer allocated, adds new ones; returns whether anything changed.
+    private func apply(topic: String, allocated: Set<MessageQueue>) async -> Bool {
+        let current = state.withLock { s in Set(s.processQueues.keys.filter { $0.topic == topic }) }
+        let removed = Array(current.subtracting(allocated))
+        var added = Array(allocated.subtracting(current)).sorted()
+        if !removed.isEmpty { await release(removed) }
+        if configuration.orderly && !added.isEmpty {
+            added = await lock(added)
+        }
+        var started = 0
+        for queue in added {
+            guard let offset = await startOffset(queue) else { continue }
+            let pq = ProcessQueue(queue: queue, nextOffset: offset)
+            let begun = state.withLock { s -> Bool in
+                guard !s.stopping, s.processQueues[queue] == nil else { return false }
+                s.processQueues[queue] = pq
+                if configuration.orderly {
+                    let (stream, continuation) = AsyncStream.makeStream(of: [ReceivedMessage].self)
+                    s.orderlyStreams[queue] = continuation
+                    s.tasks[queue] = Task { [weak self] in
+                        await withDiscardingTaskGroup { g in
+                            g.addTask { await self?.pullLoop(pq) }
+                            g.addTask { await self?.orderlyLoop(pq, stream) }
+                        }
+                    }
+                } else {
+                    s.tasks[queue] = Task { [weak self] in await self?.pullLoop(pq) }
+                }
+                return true
+            }
+            if begun { started += 1 }
+        }
+        return !removed.isEmpty || started > 0
+    }
+
+    /// Stops pulling `queues`, commits their offsets and forgets them (orderly: also unlocks).
+    func release(_ queues: [MessageQueue]) async {
+        let dropped = state.withLock { s -> [ProcessQueue] in
+            queues.compactMap { q in
+                s.tasks.removeValue(forKey: q)?.cancel()
+                s.orderlyStreams.removeValue(forKey: q)?.finish()
+                return s.processQueues.removeValue(forKey: q)
+            }
+        }
+        for pq in dropped { pq.drop() }
+        await offsets.persist(queues)
+        for q in queues { offsets.remove(q) }
+        if configuration.orderly { await unlock(queues) }
+    }
+
+    /// Where a newly owned queue starts: its committed offset, else the start point (Java's `computePullFromWhere`).
+    /// nil when the broker could not be asked (the queue is retried at the next rebalance).
+    private func startOffset(_ queue: MessageQueue) async -> Int64? {
+        do {
+            if let committed = try await offsets.read(queue) { return committed }
+        } catch {
+            logger.debug("cannot read committed offset", metadata: ["queue": "\(queue)", "error": "\(error)"])
+            return nil
+        }
+        if queue.topic.hasPrefix("%RETRY%") { return 0 }
+        switch configuration.startPoint {
+        case .firstOffset:
+            return 0
+        case .lastOffset:
+            return await queryOffset(.getMaxOffset, queue: queue, extra: ["committed": "true"])
+        case .timestamp(let millis):
+            return await queryOffset(.searchOffsetByTimestamp, queue: queue, extra: ["timestamp": String(millis), "boundaryType": "LOWER"])
+        }
+    }
+
+    private func queryOffset(_ code: RequestCode, queue: MessageQueue, extra: [String: String]) async -> Int64? {
+        guard let address = core.masterAddress(queue.brokerName) else { return nil }
+        var fields: ExtFields = ["topic": queue.topic, "queueId": String(queue.queueId), "bname": queue.brokerName]
+        for (k, v) in extra { fields[k] = v }
+        guard let response = try? await core.invoke(.request(code, extFields: fields), address: address, timeout: .seconds(6)),
+            response.responseCode == .success, let offset = response.field("offset").flatMap({ Int64($0) }), offset >= 0
+        else { return nil }
+        return offset
+    }
+
+    // MARK: orderly locks
+
+    /// LOCK_BATCH_MQ per broker; returns the queues now held.
+    func lock(_ queues: [MessageQueue]) async -> [MessageQueue] {
+        var granted: [MessageQueue] = []
+        let now = ClientCore.nowMillis()
+        for (broker, qs) in Dictionary(grouping: queues, by: \.brokerName) {
+            guard let address = core.masterAddress(broker) else { continue }
+            let body = LockBatchRequestBody(
+                consumerGroup: group, clientId: core.clientID,
+                mqSet: qs.map { MessageQueueData(topic: $0.topic, brokerName: $0.brokerName, queueId: $0.queueId) })
+            guard let response = try? await core.invoke(
+                .request(.lockBatchMQ, extFields: ExtFields(), body: body.encodedBuffer()), address: address, timeout: .seconds(1)),
+                response.responseCode == .success, let reply = response.body,
+                let locked = try? LockBatchResponseBody(buffer: reply)
+            else { continue }
+            let ok = Set(locked.lockOKMQSet.map { MessageQueue(topic: $0.topic, brokerName: $0.brokerName, queueId: $0.queueId) })
+            granted.append(contentsOf: qs.filter { ok.contains($0) })
+        }
+        state.withLock { s in
+            for q in queues {
+                s.processQueues[q]?.state.withLock { $0.lockedUntil = granted.contains(q) ? now + 30_000 : 0 }
+            }
+        }
+        return granted
+    }
+
+    /// UNLOCK_BATCH_MQ (oneway) for `queues`.
+    func unlock(_ queues: [MessageQueue]) async {
+        for (broker, qs) in Dictionary(grouping: queues, by: \.brokerName) {
+            guard let address = core.masterAddress(broker) else { continue }
+            let body = UnlockBatchRequestBody(
+                consumerGroup: group, clientId: core.clientID,
+                mqSet: qs.map { MessageQueueData(topic: $0.topic, brokerName: $0.brokerName, queueId: $0.queueId) })
+            try? await core.invokeOneway(
+                .request(.unlockBatchMQ, extFields: ExtFields(), body: body.encodedBuffer(), oneway: true), address: address,
+                timeout: .seconds(1))
+        }
+    }
+
+    /// Re-locks owned queues every 20 s (first after 1 s), as Java does.
+    func lockLoop() async {
+        try? await Task.sleep(for: .seconds(1))
+        while !Task.isCancelled && !isStopping {
+            let owned = state.withLock { Array($0.processQueues.keys) }
+            if !owned.isEmpty { _ = await lock(owned) }
+            try? await Task.sleep(for: .seconds(20))
+        }
+    }
+
+    /// Commits offsets every `offsetCommitInterval` (oneway, like Java).
+    func commitLoop() async {
+        while !Task.isCancelled {
+            do { try await Task.sleep(for: configuration.offsetCommitInterval) } catch { return }
+            await offsets.persist()
+        }
+    }
+}

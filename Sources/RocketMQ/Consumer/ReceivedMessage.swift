@@ -1,0 +1,63 @@
+import NIOCore
+import RocketMQWire
+
+/// A consumed message: the decoded store record with its body decompressed and the retry topic restored.
+public struct ReceivedMessage: Sendable, Hashable {
+    /// The topic (for a retried message, the original topic).
+    public var topic: String
+    /// The queue it was pulled from (for a retried message, the group's retry queue).
+    public var queue: MessageQueue
+    /// Its offset in that queue.
+    public var queueOffset: Int64
+    /// The payload, decompressed.
+    public var body: ByteBuffer
+    /// The tag, if any.
+    public var tags: String?
+    /// Business keys.
+    public var keys: [String]
+    /// All properties (system and user).
+    public var properties: [String: String]
+    /// The client message id (`UNIQ_KEY`), stable across retries; else the broker id.
+    public var messageID: String
+    /// The broker's id of this stored copy.
+    public var offsetMessageID: String
+    /// How many times it was delivered before (0 the first time).
+    public var reconsumeTimes: Int32
+    /// When the producer sent it (ms since 1970).
+    public var bornTimestamp: Int64
+    /// When the broker stored it (ms since 1970).
+    public var storeTimestamp: Int64
+    /// The producer's address.
+    public var bornHost: String
+    /// The broker's address.
+    public var storeHost: String
+    /// The commit-log offset (what CONSUMER_SEND_MSG_BACK refers to).
+    public var commitLogOffset: Int64
+    /// The user flag.
+    public var flag: Int32
+    /// The message's sysFlag with the compressed bit cleared.
+    public var sysFlag: Int32
+
+    init(record: MessageRecord, queue: MessageQueue, body: ByteBuffer) {
+        var properties = record.properties.dictionary
+        let retryTopic = properties[MessageProperty.retryTopic]
+        topic = retryTopic ?? record.topic
+        self.queue = queue
+        queueOffset = record.queueOffset
+        self.body = body
+        tags = properties[MessageProperty.tags]
+        keys = (properties[MessageProperty.keys] ?? "").split(separator: " ").map(String.init)
+        messageID = record.uniqueKey ?? record.offsetMessageID
+        offsetMessageID = record.offsetMessageID
+        reconsumeTimes = record.reconsumeTimes
+        bornTimestamp = record.bornTimestamp
+        storeTimestamp = record.storeTimestamp
+        bornHost = record.bornHost.description
+        storeHost = record.storeHost.description
+        commitLogOffset = record.commitLogOffset
+        flag = record.flag
+        sysFlag = record.sysFlag & ~MessageSysFlag.compressed
+        properties.removeValue(forKey: "__NONE__")
+        self.properties = properties
+    }
+}

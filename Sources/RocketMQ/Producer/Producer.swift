@@ -1,0 +1,448 @@
+import Logging
+import Metrics
+import NIOCore
+import NIOPosix
+import RocketMQRemoting
+import RocketMQWire
+import ServiceLifecycle
+import Synchronization
+
+/// Sends messages to RocketMQ brokers.
+///
+/// A `Service`: background work (route refresh, heartbeats to every broker, channel events) runs inside ``run()``;
+/// cancel it, or trigger a graceful shutdown of its `ServiceGroup`, to stop. Sends may be issued from any task once
+/// the producer exists; many concurrent sends pipeline over one connection per broker.
+///
+/// Every send either returns a ``SendResult`` or throws a ``RocketMQError`` — never both, never neither. Retryable
+/// failures (connect failures, timeouts, SYSTEM_BUSY, GO_AWAY, …) are retried on another broker while the send's
+/// deadline has time left; a retry reuses the message's id (`UNIQ_KEY`), so a duplicate after an ambiguous timeout
+/// stays identifiable.
+public final class Producer: Sendable, Service {
+    /// The producer's settings.
+    public let configuration: ProducerConfiguration
+    let core: ClientCore
+    private let ids: UniqueIDGenerator
+    private let state = Mutex(ProducerState())
+    private let logger: Logger
+    private let metrics: ProducerMetrics
+
+    struct ProducerState {
+        var topicIndex: [String: Int] = [:]
+        var shutDown = false
+    }
+
+    /// Broker answers that make a send worth retrying elsewhere (Java's `retryResponseCodes`, 5.3).
+    static let retryCodes: Set<Int32> = [17, 14, 1, 2, 16, 204, 205, 1500]
+
+    /// Creates a producer. Nothing connects until the first send or ``run()``.
+    public init(
+        configuration: ProducerConfiguration, client: ClientConfiguration,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger = Logger(label: "rocketmq.producer")
+    ) throws {
+        guard !configuration.group.isEmpty else { throw RocketMQError(.invalidArgument, "producer group is empty") }
+        guard configuration.retries >= 0, configuration.sendTimeout > .zero else {
+            throw RocketMQError(.invalidArgument, "retries must be >= 0 and sendTimeout positive")
+        }
+        self.configuration = configuration
+        self.core = try ClientCore(configuration: client, eventLoopGroup: eventLoopGroup, logger: logger)
+        var logger = logger
+        logger[metadataKey: "rocketmq.client"] = "\(core.clientID)"
+        logger[metadataKey: "rocketmq.group"] = "\(configuration.group)"
+        self.logger = logger
+        let ip = MessageHost((client.clientIP ?? ClientConfiguration.localIPv4() ?? "127.0.0.1") + ":0")?.ip ?? [127, 0, 0, 1]
+        self.ids = UniqueIDGenerator(ip: ip, pid: Int32(truncatingIfNeeded: getpid()), seed: Int32.random(in: .min ... .max))
+        self.metrics = ProducerMetrics(group: configuration.group)
+        core.registerProducer(group: client.wrap(configuration.group))
+    }
+
+    /// The client id this producer reports (`ip@pid#nanotime` by default).
+    public var clientID: String { core.clientID }
+
+    /// Runs the background work until cancelled or a graceful shutdown; then unregisters and closes connections.
+    public func run() async throws {
+        await withGracefulShutdownHandler {
+            await cancelWhenGracefulShutdown { await self.core.run() }
+        } onGracefulShutdown: {}
+        await shutdown()
+    }
+
+    /// Unregisters from every broker and closes all connections. Later sends fail with `notRunning`.
+    public func shutdown() async {
+        let first = state.withLock { s -> Bool in
+            defer { s.shutDown = true }
+            return !s.shutDown
+        }
+        guard first else { return }
+        await core.unregister(producerGroup: core.configuration.wrap(configuration.group), consumerGroup: nil)
+        await core.shutdown()
+    }
+
+    // MARK: sending
+
+    /// Sends `message` and waits for the broker's answer.
+    public func send(_ message: Message) async throws -> SendResult {
+        try await send(message, queueSelector: nil)
+    }
+
+    /// Sends `message` to the queue `selector` picks among the topic's queues (ordered messages: the same key → the
+    /// same queue). Not retried on another queue, as Java's `send(msg, selector, arg)`.
+    public func send(_ message: Message, selector: @Sendable ([MessageQueue]) -> MessageQueue?) async throws -> SendResult {
+        try await send(message, queueSelector: selector)
+    }
+
+    /// Sends `message` to the queue chosen by a stable hash of `shardingKey` (Java's `SelectMessageQueueByHash`).
+    public func send(_ message: Message, shardingKey: String) async throws -> SendResult {
+        var message = message
+        message.properties["__SHARDINGKEY"] = shardingKey
+        let hash = JavaCompat.stringHashCode(shardingKey)
+        return try await send(message) { queues in
+            queues.isEmpty ? nil : queues[Int(abs(Int64(hash)) % Int64(queues.count))]
+        }
+    }
+
+    /// Sends without waiting for an answer (flag bit 1); returns once written. Not retried.
+    public func sendOneway(_ message: Message) async throws {
+        var prepared = try prepare(message)
+        let queue = try await pickQueue(topic: prepared.topic, avoiding: nil, selector: nil)
+        guard let address = core.masterAddress(queue.brokerName) else {
+            throw RocketMQError(.topicNotFound, "no master address for \(queue.brokerName)")
+        }
+        prepared.header.queueId = queue.queueId
+        prepared.header.brokerName = queue.brokerName
+        var request = RemotingCommand.request(.sendMessageV2, extFields: prepared.fields(), body: prepared.body, oneway: true)
+        request.extFields?.binaryOrder = .insertion
+        do {
+            try await core.invokeOneway(request, address: address, timeout: configuration.sendTimeout)
+        } catch {
+            throw Self.map(error)
+        }
+    }
+
+    /// Sends several messages of one topic as one SEND_BATCH_MESSAGE (never compressed).
+    public func send(_ messages: [Message]) async throws -> SendResult {
+        guard let first = messages.first else { throw RocketMQError(.invalidArgument, "empty batch") }
+        guard messages.allSatisfy({ $0.topic == first.topic }) else {
+            throw RocketMQError(.invalidArgument, "a batch must have one topic")
+        }
+        guard messages.allSatisfy({ $0.delayLevel == nil && $0.deliverAtMillis == nil }) else {
+            throw RocketMQError(.invalidArgument, "batch messages cannot be delayed")
+        }
+        guard messages.allSatisfy({ $0.waitStoreMessageOK == first.waitStoreMessageOK }) else {
+            throw RocketMQError(.invalidArgument, "batch messages must agree on waitStoreMessageOK")
+        }
+        var entries: [BatchEntry] = []
+        var uniqueKeys: [String] = []
+        for m in messages {
+            try validate(m)
+            let props = properties(of: m)
+            uniqueKeys.append(props[MessageProperty.uniqueKey] ?? "")
+            entries.append(BatchEntry(body: m.body, flag: m.flag, properties: props))
+        }
+        let body: ByteBuffer
+        do { body = try MessageBatch.encode(entries) } catch { throw RocketMQError(.invalidArgument, "batch not encodable: \(error)") }
+        guard body.readableBytes <= configuration.maxMessageSize else {
+            throw RocketMQError(.invalidArgument, "batch of \(body.readableBytes) bytes exceeds \(configuration.maxMessageSize)")
+        }
+        var batchProps = MessageProperties()
+        batchProps[MessageProperty.waitStoreMsgOK] = first.waitStoreMessageOK ? "true" : "false"
+        batchProps[MessageProperty.uniqueKey] = ids.next(nowMillis: ClientCore.nowMillis())
+        let topic = core.configuration.wrap(first.topic)
+        var prepared = PreparedSend(
+            topic: topic, body: body,
+            header: makeHeader(topic: topic, sysFlag: 0, flag: 0, properties: batchProps.encoded, batch: true),
+            uniqueKey: uniqueKeys.joined(separator: ","), code: .sendBatchMessage)
+        prepared.header.batch = true
+        return try await deliver(prepared, selector: nil)
+    }
+
+    // MARK: internals
+
+    struct PreparedSend: Sendable {
+        var topic: String
+        var body: ByteBuffer
+        var header: SendMessageRequestHeader
+        var uniqueKey: String
+        var code: RequestCode = .sendMessageV2
+
+        func fields() -> ExtFields {
+            var f = ExtFields()
+            header.encodeV2(into: &f)
+            return f
+        }
+    }
+
+    private func send(_ message: Message, queueSelector: (@Sendable ([MessageQueue]) -> MessageQueue?)?) async throws -> SendResult {
+        let prepared = try prepare(message)
+        return try await deliver(prepared, selector: queueSelector)
+    }
+
+    private func validate(_ message: Message) throws {
+        try Validators.checkTopic(message.topic)
+        guard message.body.readableBytes > 0 else { throw RocketMQError(.invalidArgument, "message body is empty") }
+        guard message.body.readableBytes <= configuration.maxMessageSize else {
+            throw RocketMQError(.invalidArgument, "message body of \(message.body.readableBytes) bytes exceeds \(configuration.maxMessageSize)")
+        }
+        if let level = message.delayLevel, !(1...18).contains(level) {
+            throw RocketMQError(.invalidArgument, "delay level \(level) is outside 1...18")
+        }
+        for (k, v) in message.properties {
+            guard !k.isEmpty, !Validators.hasSeparator(k), !Validators.hasSeparator(v) else {
+                throw RocketMQError(.invalidArgument, "property \(k.debugDescription) contains a reserved separator")
+            }
+            guard !MessageProperty.reserved.contains(k) || k == "__SHARDINGKEY" else {
+                throw RocketMQError(.invalidArgument, "property \(k) is reserved by RocketMQ")
+            }
+        }
+        if let tags = message.tags, Validators.hasSeparator(tags) {
+            throw RocketMQError(.invalidArgument, "tags contain a reserved separator")
+        }
+    }
+
+    private func properties(of message: Message) -> MessageProperties {
+        var props = MessageProperties()
+        for (k, v) in message.properties.sorted(by: { $0.key < $1.key }) { props[k] = v }
+        if let tags = message.tags, !tags.isEmpty { props[MessageProperty.tags] = tags }
+        if !message.keys.isEmpty { props[MessageProperty.keys] = message.keys.joined(separator: " ") }
+        props[MessageProperty.waitStoreMsgOK] = message.waitStoreMessageOK ? "true" : "false"
+        if let level = message.delayLevel { props[MessageProperty.delayTimeLevel] = String(level) }
+        if message.delayLevel == nil, let at = message.deliverAtMillis { props[MessageProperty.timerDeliverMs] = String(at) }
+        props[MessageProperty.uniqueKey] = ids.next(nowMillis: ClientCore.nowMillis())
+        return props
+    }
+
+    private func makeHeader(topic: String, sysFlag: Int32, flag: Int32, properties: String, batch: Bool) -> SendMessageRequestHeader {
+        SendMessageRequestHeader(
+            producerGroup: core.configuration.wrap(configuration.group), topic: topic, defaultTopic: "TBW102",
+            defaultTopicQueueNums: configuration.defaultTopicQueueNums, queueId: 0, sysFlag: sysFlag,
+            bornTimestamp: ClientCore.nowMillis(), flag: flag, properties: properties, reconsumeTimes: 0,
+            unitMode: false, batch: batch)
+    }
+
+    private func prepare(_ message: Message) throws -> PreparedSend {
+        if state.withLock({ $0.shutDown }) { throw RocketMQError(.notRunning, "the producer is shut down") }
+        try validate(message)
+        let props = properties(of: message)
+        var body = message.body
+        var sysFlag: Int32 = 0
+        if let type = configuration.compression, body.readableBytes >= configuration.compressionThreshold {
+            do {
+                let compressed = try Compression.compress(body.readableBytesView, type: type, level: configuration.compressionLevel)
+                body = ByteBuffer(bytes: compressed)
+                sysFlag |= MessageSysFlag.flag(for: type)
+                metrics.compressed.increment()
+            } catch {
+                // Java sends the original body when compression fails.
+                logger.warning("compression failed; sending uncompressed", metadata: ["error": "\(error)"])
+            }
+        }
+        let topic = core.configuration.wrap(message.topic)
+        return PreparedSend(
+            topic: topic, body: body,
+            header: makeHeader(topic: topic, sysFlag: sysFlag, flag: message.flag, properties: props.encoded, batch: false),
+            uniqueKey: props[MessageProperty.uniqueKey] ?? "")
+    }
+
+    /// Publish queues of `topic`: from its route, or TBW102's when the name server does not know it yet.
+    private func publishQueues(_ topic: String) async throws -> [MessageQueue] {
+        do {
+            if let info = try await core.routeInfo(topic), !info.publishQueues.isEmpty { return info.publishQueues }
+            // Unknown topic: send through TBW102's brokers; they auto-create it (if allowed).
+            if let info = try await core.routeInfo("TBW102") {
+                var queues: [MessageQueue] = []
+                for q in info.route.queueDatas.sorted(by: { JavaStringOrder.compare($0.brokerName, $1.brokerName) < 0 })
+                where q.perm & 2 != 0 {
+                    let n = min(configuration.defaultTopicQueueNums, q.readQueueNums)
+                    for id in 0..<max(0, n) { queues.append(MessageQueue(topic: topic, brokerName: q.brokerName, queueId: id)) }
+                }
+                if !queues.isEmpty { return queues }
+            }
+        } catch {
+            throw Self.map(error)
+        }
+        throw RocketMQError(.topicNotFound, "no route for topic \(topic) (and no TBW102 route to auto-create it)")
+    }
+
+    private func pickQueue(topic: String, avoiding lastBroker: String?, selector: (@Sendable ([MessageQueue]) -> MessageQueue?)?) async throws -> MessageQueue {
+        let queues = try await publishQueues(topic)
+        if let selector {
+            guard let q = selector(queues) else { throw RocketMQError(.invalidArgument, "the queue selector chose no queue") }
+            return q
+        }
+        let start = state.withLock { s -> Int in
+            let i = s.topicIndex[topic] ?? Int.random(in: 0..<1_000)
+            s.topicIndex[topic] = i &+ 1
+            return i & Int.max
+        }
+        // Round robin, preferring brokers that are available and not the one that just failed.
+        var fallback: MessageQueue?
+        for step in 0..<queues.count {
+            let q = queues[(start + step) % queues.count]
+            if q.brokerName == lastBroker && queues.contains(where: { $0.brokerName != lastBroker }) { continue }
+            if !configuration.latencyFaultTolerance || core.isBrokerAvailable(q.brokerName) { return q }
+            if fallback == nil { fallback = q }
+        }
+        return fallback ?? queues[start % queues.count]
+    }
+
+    private func deliver(_ prepared: PreparedSend, selector: (@Sendable ([MessageQueue]) -> MessageQueue?)?) async throws -> SendResult {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let deadline = start + configuration.sendTimeout
+        let attempts = selector == nil ? configuration.retries + 1 : 1
+        var lastBroker: String?
+        var lastError: RocketMQError?
+        for attempt in 0..<attempts {
+            let remaining = deadline - clock.now
+            guard remaining > .zero else { break }
+            let queue: MessageQueue
+            do { queue = try await pickQueue(topic: prepared.topic, avoiding: lastBroker, selector: selector) } catch let e as RocketMQError {
+                lastError = e
+                if e.isRetryable { continue } else { break }
+            }
+            guard let address = core.masterAddress(queue.brokerName) else {
+                lastError = RocketMQError(.topicNotFound, "no master address for broker \(queue.brokerName)", isRetryable: true)
+                lastBroker = queue.brokerName
+                continue
+            }
+            var header = prepared.header
+            header.queueId = queue.queueId
+            header.brokerName = queue.brokerName
+            var fields = ExtFields()
+            header.encodeV2(into: &fields)
+            var request = RemotingCommand.request(prepared.code, extFields: fields, body: prepared.body)
+            request.extFields?.binaryOrder = .insertion
+            let began = clock.now
+            do {
+                let response = try await core.invoke(request, address: address, timeout: deadline - clock.now)
+                let latency = Self.millis(clock.now - began)
+                core.recordSend(broker: queue.brokerName, latencyMillis: latency, failed: false)
+                switch try result(of: response, queue: queue, uniqueKey: prepared.uniqueKey) {
+                case .success(let result):
+                    metrics.record(success: true, latency: clock.now - start, attempts: attempt + 1)
+                    return result
+                case .failure(let error):
+                    lastError = error
+                    lastBroker = queue.brokerName
+                    if !error.isRetryable { break }
+                    logger.debug("send failed; retrying", metadata: ["broker": "\(address)", "error": "\(error)"])
+                    continue
+                }
+            } catch {
+                let mapped = Self.map(error)
+                core.recordSend(broker: queue.brokerName, latencyMillis: Self.millis(clock.now - began), failed: true)
+                lastError = mapped
+                lastBroker = queue.brokerName
+                if !mapped.isRetryable { break }
+                logger.debug("send failed; retrying", metadata: ["broker": "\(address)", "error": "\(mapped)"])
+            }
+            if let lastError, !lastError.isRetryable { break }
+        }
+        metrics.record(success: false, latency: clock.now - start, attempts: attempts)
+        if clock.now >= deadline, lastError?.code != .invalidArgument {
+            throw RocketMQError(
+                .timeout, "send to \(prepared.topic) did not succeed within \(configuration.sendTimeout)"
+                    + (lastError.map { "; last error: \($0)" } ?? ""), isRetryable: true)
+        }
+        throw lastError ?? RocketMQError(.timeout, "send to \(prepared.topic) timed out", isRetryable: true)
+    }
+
+    /// Maps a send response (Java's `processSendResponse`).
+    private func result(of response: RemotingCommand, queue: MessageQueue, uniqueKey: String) throws -> Result<SendResult, RocketMQError> {
+        let status: SendStatus
+        switch response.responseCode {
+        case .success: status = .ok
+        case .flushDiskTimeout: status = .flushDiskTimeout
+        case .flushSlaveTimeout: status = .flushSlaveTimeout
+        case .slaveNotAvailable: status = .slaveNotAvailable
+        default:
+            return .failure(RocketMQError(
+                .brokerError, response.remark ?? "send failed", responseCode: response.code,
+                isRetryable: Self.retryCodes.contains(response.code)))
+        }
+        if status != .ok, configuration.retryAnotherBrokerWhenNotStoreOK {
+            return .failure(RocketMQError(.brokerError, "stored with status \(status)", responseCode: response.code, isRetryable: true))
+        }
+        let header: SendMessageResponseHeader
+        do { header = try SendMessageResponseHeader(fields: response.extFields ?? ExtFields()) } catch {
+            throw RocketMQError(.protocolError, "undecodable send response: \(error)")
+        }
+        var resultQueue = queue
+        resultQueue.topic = core.configuration.unwrap(queue.topic)
+        resultQueue.queueId = header.queueId
+        return .success(SendResult(
+            status: status, messageID: header.batchUniqId ?? uniqueKey, offsetMessageID: header.msgId,
+            queue: resultQueue, queueOffset: header.queueOffset, transactionID: header.transactionId,
+            regionID: response.field("MSG_REGION") ?? "DefaultRegion"))
+    }
+
+    static func millis(_ d: Duration) -> Int64 {
+        d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000
+    }
+
+    /// Turns any failure into the public error type.
+    static func map(_ error: Error) -> RocketMQError {
+        if let e = error as? RocketMQError { return e }
+        if let e = error as? RemotingError {
+            switch e.kind {
+            case .connectFailed, .reconnectBackoff, .channelClosed:
+                return RocketMQError(.connectionFailed, e.description, isRetryable: true)
+            case .timeout: return RocketMQError(.timeout, e.description, isRetryable: true)
+            case .goAway, .draining: return RocketMQError(.goAway, e.description, responseCode: 1500, isRetryable: true)
+            case .protocolError: return RocketMQError(.protocolError, e.description, isRetryable: true)
+            case .invalidRequest, .invalidAddress: return RocketMQError(.invalidArgument, e.description)
+            case .shutdown: return RocketMQError(.notRunning, e.description)
+            case .cancelled: return RocketMQError(.cancelled, e.description)
+            }
+        }
+        if error is CancellationError { return RocketMQError(.cancelled, "cancelled") }
+        return RocketMQError(.protocolError, "\(error)")
+    }
+}
+
+/// Argument checks shared by producers and consumers (Java's `Validators`).
+enum Validators {
+    static let maxTopicLength = 127
+
+    static func checkTopic(_ topic: String) throws {
+        guard !topic.isEmpty else { throw RocketMQError(.invalidArgument, "topic is empty") }
+        guard topic.utf8.count <= maxTopicLength else {
+            throw RocketMQError(.invalidArgument, "topic is longer than \(maxTopicLength) characters")
+        }
+        guard topic.utf8.allSatisfy({ c in
+            (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x25 || c == 0x7C
+                || c == 0x5F || c == 0x2D
+        }) else {
+            throw RocketMQError(.invalidArgument, "topic \(topic.debugDescription) contains characters other than [%|a-zA-Z0-9_-]")
+        }
+        guard topic != "TBW102" else { throw RocketMQError(.invalidArgument, "TBW102 is a system topic") }
+    }
+
+    static func hasSeparator(_ s: String) -> Bool {
+        s.utf8.contains(1) || s.utf8.contains(2)
+    }
+}
+
+/// swift-metrics instruments of a producer.
+struct ProducerMetrics: Sendable {
+    let sent: Counter
+    let failed: Counter
+    let retried: Counter
+    let compressed: Counter
+    let latency: Metrics.Timer
+
+    init(group: String) {
+        let dims = [("group", group)]
+        sent = Counter(label: "rocketmq.producer.sent", dimensions: dims)
+        failed = Counter(label: "rocketmq.producer.failed", dimensions: dims)
+        retried = Counter(label: "rocketmq.producer.retries", dimensions: dims)
+        compressed = Counter(label: "rocketmq.producer.compressed", dimensions: dims)
+        latency = Metrics.Timer(label: "rocketmq.producer.latency", dimensions: dims)
+    }
+
+    func record(success: Bool, latency: Duration, attempts: Int) {
+        if success { sent.increment() } else { failed.increment() }
+        if attempts > 1 { retried.increment(by: attempts - 1) }
+        self.latency.recordNanoseconds(latency.components.seconds * 1_000_000_000 + latency.components.attoseconds / 1_000_000_000)
+    }
+}

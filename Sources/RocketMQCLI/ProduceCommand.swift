@@ -1,0 +1,116 @@
+import ArgumentParser
+import Foundation
+import NIOCore
+import RocketMQ
+import RocketMQWire
+import Synchronization
+
+/// `rocketmq produce`: sends messages and reports throughput and latency.
+struct ProduceCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "produce",
+        abstract: "Send messages; the last line is RESULT sent=N ok=N failed=N msgs_per_s=X mb_per_s=Y p50_ms=X p99_ms=X.")
+
+    @OptionGroup var cluster: ClusterOptions
+    @Option(help: "The topic.") var topic: String
+    @Option(help: "How many messages.") var count = 1000
+    @Option(help: "Body size in bytes.") var size = 128
+    @Option(help: "Tag of every message.") var tag: String?
+    @Option(help: "Keys of every message (space-separated).") var keys: String?
+    @Option(help: "Producer group.") var group = "rocketmq-cli-producer"
+    @Option(help: "Compression for large bodies: zstd, zlib, lz4 or none.") var compress = "zstd"
+    @Option(name: .customLong("compress-over"), help: "Compress bodies of at least this many bytes.") var compressOver = 4096
+    @Option(help: "Sends in flight at once.") var concurrency = 64
+    @Flag(help: "Send oneway (no answer awaited).") var oneway = false
+
+    func validate() throws {
+        guard count >= 0 else { throw ValidationError("--count must be >= 0") }
+        guard size >= 1, size <= 4 * 1024 * 1024 else { throw ValidationError("--size must be between 1 and 4194304") }
+        guard concurrency >= 1, concurrency <= 100_000 else { throw ValidationError("--concurrency must be between 1 and 100000") }
+        guard ["zstd", "zlib", "lz4", "none"].contains(compress) else { throw ValidationError("--compress must be zstd, zlib, lz4 or none") }
+        guard compressOver >= 0 else { throw ValidationError("--compress-over must be >= 0") }
+    }
+
+    func run() async throws {
+        cluster.bootstrapLogging()
+        var config = ProducerConfiguration(group: group)
+        config.compression = compress == "none" ? nil : CompressionType(name: compress.uppercased())
+        config.compressionThreshold = compressOver
+        let producer = try Producer(configuration: config, client: cluster.clientConfiguration())
+        let runner = Task { try await producer.run() }
+        defer { runner.cancel() }
+
+        // A readable, repetitive body (compresses like typical JSON payloads).
+        let pattern = Array("{\"id\":123456,\"name\":\"rocketmq\",\"ok\":true}".utf8)
+        let body = ByteBuffer(bytes: (0..<size).map { pattern[$0 % pattern.count] })
+        let stats = Mutex(Stats())
+        let clock = ContinuousClock()
+        let start = clock.now
+        let progress = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(1))
+                let s = stats.withLock { $0 }
+                note("produce: \(s.ok) ok, \(s.failed) failed of \(count)")
+            }
+        }
+        let next = Mutex(0)
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<min(concurrency, max(count, 1)) {
+                group.addTask {
+                    while true {
+                        let i = next.withLock { n -> Int? in
+                            guard n < count else { return nil }
+                            defer { n += 1 }
+                            return n
+                        }
+                        guard let i else { return }
+                        var message = Message(topic: topic, body: body, tags: tag)
+                        if let keys { message.keys = keys.split(separator: " ").map(String.init) }
+                        message.properties["seq"] = String(i)
+                        let t0 = clock.now
+                        do {
+                            if oneway { try await producer.sendOneway(message) } else { _ = try await producer.send(message) }
+                            let ms = Double((clock.now - t0).components.attoseconds) / 1e15 + Double((clock.now - t0).components.seconds) * 1000
+                            stats.withLock { $0.record(ms) }
+                        } catch {
+                            let first = stats.withLock { s -> Bool in
+                                s.failed += 1
+                                return s.failed == 1
+                            }
+                            if first { note("rocketmq: send failed: \((error as? RocketMQError)?.cliText ?? "\(error)")") }
+                        }
+                    }
+                }
+            }
+        }
+        progress.cancel()
+        let elapsed = clock.now - start
+        let seconds = max(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, 1e-9)
+        var s = stats.withLock { $0 }
+        s.latencies.sort()
+        let ok = s.ok
+        print(String(
+            format: "RESULT sent=%d ok=%d failed=%d msgs_per_s=%.1f mb_per_s=%.3f p50_ms=%.3f p99_ms=%.3f",
+            count, ok, s.failed, Double(ok) / seconds, Double(ok * size) / seconds / 1_048_576,
+            s.percentile(0.50), s.percentile(0.99)))
+        runner.cancel()
+        _ = try? await runner.value
+        if s.failed > 0 { throw ExitCode(1) }
+    }
+
+    struct Stats {
+        var ok = 0
+        var failed = 0
+        var latencies: [Double] = []
+
+        mutating func record(_ ms: Double) {
+            ok += 1
+            latencies.append(ms)
+        }
+
+        func percentile(_ p: Double) -> Double {
+            guard !latencies.isEmpty else { return 0 }
+            return latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))]
+        }
+    }
+}
