@@ -73,5 +73,9 @@ let package = Package(
             name: "RocketMQWireTests",
             dependencies: ["RocketMQWire", .product(name: "NIOCore", package: "swift-nio")],
             resources: [.copy("golden")]),
+        .testTarget(
+            name: "RocketMQTests",
+            dependencies: ["RocketMQ", "RocketMQWire", .product(name: "NIOCore", package: "swift-nio")],
+            resources: [.copy("golden")]),
     ]
 )
