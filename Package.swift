@@ -37,6 +37,7 @@ let package = Package(
             dependencies: [
                 "CZstd", "CLZ4", "CZlib",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Atomics", package: "swift-atomics"),
             ]),
         // Connections, request correlation, deadlines, channel events.
         .target(
