@@ -45,9 +45,11 @@ let package = Package(
                 "RocketMQWire",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Atomics", package: "swift-atomics"),
+                .product(name: "HeapModule", package: "swift-collections"),
             ]),
         // The public client API and client core.
         .target(
@@ -62,11 +64,29 @@ let package = Package(
             ]),
         // The main job.
         .executableTarget(name: "rocketmq-demo", path: "Examples/Demo"),
+        // Pipelined loopback echo through RemotingClient next to raw SwiftNIO (build with -c release).
+        .executableTarget(
+            name: "RemotingBenchmark",
+            dependencies: [
+                "RocketMQWire", "RocketMQRemoting",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]),
 
         // Tests.
         .testTarget(
             name: "RocketMQWireTests",
             dependencies: ["RocketMQWire", .product(name: "NIOCore", package: "swift-nio")],
             resources: [.copy("golden")]),
+        .testTarget(
+            name: "RocketMQRemotingTests",
+            dependencies: [
+                "RocketMQRemoting", "RocketMQWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
     ]
 )
