@@ -19,6 +19,11 @@ struct RemotingAddress: Sendable, Hashable {
     var host: String
     var port: Int
 
+    init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
     init(parsing address: String) throws {
         guard let colon = address.lastIndex(of: ":") else {
             throw RemotingError(.invalidAddress, address: address, "address is not host:port")
