@@ -44,6 +44,8 @@ struct ConnectionCloseReport: Sendable {
     var cause: ConnectionCloseCause
     /// Whether any response arrived on the connection (a healthy connection resets the reconnect backoff).
     var receivedResponse: Bool
+    /// Whether the connection ever became active (a failed connect is reported by the connect future instead).
+    var wasActive: Bool
 }
 
 /// What every connection of a client shares: events, pushed-request processors, metrics, settings.
@@ -80,6 +82,7 @@ final class RemotingChannelHandler: ChannelDuplexHandler {
     private var closeCause: ConnectionCloseCause?
     private var closeReported = false
     private var receivedResponse = false
+    private var wasActive = false
 
     init(address: String, connectionID: UInt64, environment: ConnectionEnvironment) {
         self.address = address
@@ -117,6 +120,7 @@ final class RemotingChannelHandler: ChannelDuplexHandler {
     private func becameActive() {
         guard case .idle = stateMachine.state else { return }
         stateMachine.channelActive()
+        wasActive = true
         logger.debug("connection active")
         emit(.active)
     }
@@ -259,7 +263,8 @@ final class RemotingChannelHandler: ChannelDuplexHandler {
             emit(.close)
         }
         environment.onClose(
-            ConnectionCloseReport(connectionID: connectionID, address: address, cause: cause, receivedResponse: receivedResponse))
+            ConnectionCloseReport(connectionID: connectionID, address: address, cause: cause, receivedResponse: receivedResponse,
+            wasActive: wasActive))
     }
 
     // MARK: Deadline timer

@@ -66,6 +66,8 @@ public final class RemotingClient: Sendable {
             events: events, processors: processors, metrics: metrics, logger: logger,
             writeBatchBytes: max(configuration.writeBatchBytes, 1),
             onClose: { report in
+                // A connect that failed before ACTIVE is reported through the connect future.
+                guard report.wasActive else { return }
                 let now = clock.now
                 let jitter = Double.random(in: -1...1)
                 let attempt = table.withLockedValue {
