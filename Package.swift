@@ -71,6 +71,7 @@ let package = Package(
                 "RocketMQWire", "RocketMQRemoting",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Atomics", package: "swift-atomics"),
             ]),
 
         // Tests.
