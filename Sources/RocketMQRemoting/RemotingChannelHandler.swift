@@ -173,20 +173,19 @@ final class RemotingChannelHandler: ChannelDuplexHandler {
 
     // MARK: Requests we send
 
-    /// Sends `command` (its opaque already assigned) and completes `promise` with the response or an error.
-    func send(_ command: RemotingCommand, promise: EventLoopPromise<RemotingCommand>, deadline: NIODeadline) {
+    /// Sends an encoded request `frame` whose opaque is `opaque`; completes `promise` with the response or an error.
+    func send(frame: ByteBuffer, opaque: Int32, promise: EventLoopPromise<RemotingCommand>, deadline: NIODeadline) {
         let now = context?.eventLoop.now ?? .now()
-        switch stateMachine.sendRequest(opaque: command.opaque, promise: promise, deadline: deadline, now: now) {
+        switch stateMachine.sendRequest(opaque: opaque, promise: promise, deadline: deadline, now: now) {
         case .fail(let promise, let error):
             promise.fail(error)
         case .write(let armTimer):
             environment.metrics.requestRegistered()
             environment.metrics.requests.increment()
             do {
-                try enqueue(command, waiter: nil)
+                try enqueue(waiter: nil) { $0.writeImmutableBuffer(frame) }
             } catch {
-                // Could not encode: undo the registration.
-                if case .complete(let promise, _, let close) = stateMachine.cancel(opaque: command.opaque) {
+                if case .complete(let promise, _, let close) = stateMachine.cancel(opaque: opaque) {
                     environment.metrics.requestsCompleted()
                     promise.fail(error)
                     if close { self.close(cause: .retired) }
@@ -194,19 +193,19 @@ final class RemotingChannelHandler: ChannelDuplexHandler {
                 return
             }
             if let armTimer { arm(at: armTimer) }
-            logger.trace("request sent", metadata: ["remoting.opaque": "\(command.opaque)", "remoting.code": "\(command.code)"])
+            logger.trace("request sent", metadata: ["remoting.opaque": "\(opaque)"])
         }
     }
 
-    /// Sends a oneway request; `promise` completes when it has been written to the socket.
-    func sendOneway(_ command: RemotingCommand, promise: EventLoopPromise<Void>) {
+    /// Sends an encoded oneway request `frame`; `promise` completes when it has been written to the socket.
+    func sendOneway(frame: ByteBuffer, opaque: Int32, promise: EventLoopPromise<Void>) {
         if case .closed(let error) = stateMachine.state {
-            promise.fail(error.with(opaque: command.opaque))
+            promise.fail(error.with(opaque: opaque))
             return
         }
         environment.metrics.requests.increment()
         do {
-            try enqueue(command, waiter: promise)
+            try enqueue(waiter: promise) { $0.writeImmutableBuffer(frame) }
         } catch {
             promise.fail(error)
         }
@@ -348,7 +347,13 @@ final class RemotingChannelHandler: ChannelDuplexHandler {
     func writeResponse(_ response: RemotingCommand) {
         guard !stateMachine.isClosed else { return }
         do {
-            try enqueue(response, waiter: nil)
+            try enqueue(waiter: nil) { buffer in
+                do {
+                    try RemotingFrame.encode(response, into: &buffer)
+                } catch let error as WireError {
+                    throw RemotingError(.invalidRequest(error), address: address, opaque: response.opaque, "cannot encode: \(error.message)")
+                }
+            }
         } catch {
             logger.warning("could not encode a response", metadata: ["remoting.error": "\(error)"])
         }
@@ -356,21 +361,22 @@ final class RemotingChannelHandler: ChannelDuplexHandler {
 
     // MARK: Write batching
 
-    /// Encodes `command` into this tick's outbound buffer; the buffer is written and flushed at the end of the tick
-    /// (or earlier, without a flush, once it holds ``ConnectionEnvironment/writeBatchBytes``).
-    private func enqueue(_ command: RemotingCommand, waiter: EventLoopPromise<Void>?) throws {
+    /// Appends a frame (written by `write`) to this tick's outbound buffer; the buffer is written and flushed at the
+    /// end of the tick (or earlier, without a flush, once it holds ``ConnectionEnvironment/writeBatchBytes``).
+    /// A throwing `write` leaves the buffer as it was.
+    private func enqueue(waiter: EventLoopPromise<Void>?, _ write: (inout ByteBuffer) throws -> Void) throws {
         guard let context else {
-            throw RemotingError(.channelClosed, address: address, opaque: command.opaque, "connection is not open")
+            throw RemotingError(.channelClosed, address: address, "connection is not open")
         }
-        var buffer = outbound ?? context.channel.allocator.buffer(capacity: 512 + (command.body?.readableBytes ?? 0))
+        var buffer = outbound ?? context.channel.allocator.buffer(capacity: 4096)
         outbound = nil
         let mark = buffer.writerIndex
         do {
-            try RemotingFrame.encode(command, into: &buffer)
-        } catch let error as WireError {
+            try write(&buffer)
+        } catch {
             buffer.moveWriterIndex(to: mark)
             outbound = buffer
-            throw RemotingError(.invalidRequest(error), address: address, opaque: command.opaque, "cannot encode: \(error.message)")
+            throw error
         }
         outbound = buffer
         if let waiter { outboundWaiters.append(waiter) }

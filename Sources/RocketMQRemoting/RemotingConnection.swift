@@ -1,4 +1,5 @@
 import Atomics
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import RocketMQWire
@@ -70,6 +71,18 @@ struct SocketConnector: RemotingConnector {
     }
 }
 
+/// Work posted from any thread to a connection's event loop.
+enum OutboxItem: Sendable {
+    case request(frame: ByteBuffer, opaque: Int32, promise: EventLoopPromise<RemotingCommand>, deadline: NIODeadline)
+    case oneway(frame: ByteBuffer, opaque: Int32, promise: EventLoopPromise<Void>)
+    case cancel(Int32)
+}
+
+struct Outbox: Sendable {
+    var items: [OutboxItem] = []
+    var drainScheduled = false
+}
+
 /// One connection to one address: sends requests and awaits their responses.
 ///
 /// Thread-safe; every operation hops to the channel's event loop, where the ``RemotingChannelHandler`` lives.
@@ -79,6 +92,7 @@ final class RemotingConnection: Sendable {
     let channel: any Channel
     private let handler: NIOLoopBoundBox<RemotingChannelHandler?>
     private let opaques: OpaqueGenerator
+    private let outbox = NIOLockedValueBox(Outbox())
     /// Set when a normal answer on this connection must be reported to the connection table (fresh GO_AWAY
     /// replacement, or connected while its address was draining).
     let reportsNormalAnswer = ManagedAtomic<Bool>(false)
@@ -139,31 +153,81 @@ final class RemotingConnection: Sendable {
         }
     }
 
+    /// Hands `item` to the event loop. Items posted while a drain is already scheduled ride along with it, so a
+    /// burst of requests from many tasks costs one event-loop task (and wake-up), not one each. Order is preserved,
+    /// so a cancellation always follows its request.
+    private func post(_ item: OutboxItem) {
+        let mustSchedule = outbox.withLockedValue { outbox -> Bool in
+            outbox.items.append(item)
+            if outbox.drainScheduled { return false }
+            outbox.drainScheduled = true
+            return true
+        }
+        guard mustSchedule else { return }
+        let outbox = self.outbox
+        let handler = self.handler
+        let address = self.address
+        eventLoop.execute {
+            let items = outbox.withLockedValue { outbox -> [OutboxItem] in
+                var items: [OutboxItem] = []
+                items.reserveCapacity(outbox.items.count)
+                swap(&items, &outbox.items)
+                outbox.drainScheduled = false
+                return items
+            }
+            let handler = handler.value
+            for item in items {
+                switch item {
+                case .request(let frame, let opaque, let promise, let deadline):
+                    if let handler {
+                        handler.send(frame: frame, opaque: opaque, promise: promise, deadline: deadline)
+                    } else {
+                        promise.fail(RemotingError(.channelClosed, address: address, opaque: opaque, "connection is not open"))
+                    }
+                case .oneway(let frame, let opaque, let promise):
+                    if let handler {
+                        handler.sendOneway(frame: frame, opaque: opaque, promise: promise)
+                    } else {
+                        promise.fail(RemotingError(.channelClosed, address: address, opaque: opaque, "connection is not open"))
+                    }
+                case .cancel(let opaque):
+                    handler?.cancel(opaque: opaque)
+                }
+            }
+        }
+    }
+
+    private func encode(_ command: RemotingCommand) throws -> ByteBuffer {
+        var buffer = channel.allocator.buffer(capacity: 256 + (command.body?.readableBytes ?? 0))
+        do {
+            try RemotingFrame.encode(command, into: &buffer)
+        } catch let error as WireError {
+            throw RemotingError(.invalidRequest(error), address: address, opaque: command.opaque, "cannot encode: \(error.message)")
+        }
+        return buffer
+    }
+
     /// Sends `request` with a fresh opaque and waits for its response until `deadline`.
     ///
-    /// Cancelling the task fails the request with ``RemotingError/Kind/cancelled`` and forgets it.
+    /// The frame is encoded on the calling task, off the event loop. Cancelling the task fails the request with
+    /// ``RemotingError/Kind/cancelled`` and forgets it.
     func send(_ request: RemotingCommand, deadline: NIODeadline) async throws -> RemotingCommand {
         var request = request
         let opaque = opaques.next()
         request.opaque = opaque
         request.flag &= ~(RemotingCommand.responseFlag | RemotingCommand.onewayFlag)
+        let frame = try encode(request)
         if Task.isCancelled {
             throw RemotingError(.cancelled, address: address, opaque: opaque, "the waiting task was cancelled")
         }
         let promise = eventLoop.makePromise(of: RemotingCommand.self)
-        let command = request
-        let address = self.address
         return try await withTaskCancellationHandler {
-            onLoop { handler in
-                guard let handler else {
-                    promise.fail(RemotingError(.channelClosed, address: address, opaque: opaque, "connection is not open"))
-                    return
-                }
-                handler.send(command, promise: promise, deadline: deadline)
-            }
+            post(.request(frame: frame, opaque: opaque, promise: promise, deadline: deadline))
+            // A cancellation that raced ahead of the post above is repeated behind it.
+            if Task.isCancelled { post(.cancel(opaque)) }
             return try await promise.futureResult.get()
         } onCancel: {
-            onLoop { $0?.cancel(opaque: opaque) }
+            post(.cancel(opaque))
         }
     }
 
@@ -173,16 +237,9 @@ final class RemotingConnection: Sendable {
         request.opaque = opaques.next()
         request.isResponse = false
         request.isOneway = true
+        let frame = try encode(request)
         let promise = eventLoop.makePromise(of: Void.self)
-        let command = request
-        let address = self.address
-        onLoop { handler in
-            guard let handler else {
-                promise.fail(RemotingError(.channelClosed, address: address, opaque: command.opaque, "connection is not open"))
-                return
-            }
-            handler.sendOneway(command, promise: promise)
-        }
+        post(.oneway(frame: frame, opaque: request.opaque, promise: promise))
         try await promise.futureResult.get()
     }
 
