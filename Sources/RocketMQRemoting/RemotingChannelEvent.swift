@@ -44,6 +44,7 @@ public struct RemotingChannelEvent: Sendable, Hashable, CustomStringConvertible 
         self.error = error
     }
 
+    /// A readable summary for logs.
     public var description: String {
         var text = "\(kind)(\(address)#\(connectionID))"
         if let error { text += ": \(error)" }

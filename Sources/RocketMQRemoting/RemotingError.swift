@@ -33,6 +33,7 @@ public struct RemotingError: Error, Hashable, Sendable, CustomStringConvertible 
         /// The waiting task was cancelled.
         case cancelled
 
+        /// A readable summary for logs.
         public var description: String {
             switch self {
             case .connectFailed: return "connectFailed"
@@ -87,6 +88,7 @@ public struct RemotingError: Error, Hashable, Sendable, CustomStringConvertible 
         return copy
     }
 
+    /// A readable summary for logs.
     public var description: String {
         var text = "RemotingError.\(kind)"
         if let address { text += " [\(address)]" }
