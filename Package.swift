@@ -46,9 +46,11 @@ let package = Package(
                 "RocketMQWire",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Atomics", package: "swift-atomics"),
+                .product(name: "HeapModule", package: "swift-collections"),
             ]),
         // The public client API and client core.
         .target(
@@ -68,6 +70,15 @@ let package = Package(
 
         // The main job.
         .executableTarget(name: "rocketmq-demo", path: "Examples/Demo"),
+        // Pipelined loopback echo through RemotingClient next to raw SwiftNIO (build with -c release).
+        .executableTarget(
+            name: "RemotingBenchmark",
+            dependencies: [
+                "RocketMQWire", "RocketMQRemoting",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Atomics", package: "swift-atomics"),
+            ]),
 
         // Tests.
         .testTarget(
@@ -78,5 +89,15 @@ let package = Package(
             name: "RocketMQTests",
             dependencies: ["RocketMQ", "RocketMQWire", .product(name: "NIOCore", package: "swift-nio")],
             resources: [.copy("golden")]),
+        .testTarget(
+            name: "RocketMQRemotingTests",
+            dependencies: [
+                "RocketMQRemoting", "RocketMQWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
     ]
 )
