@@ -39,6 +39,7 @@ let package = Package(
             dependencies: [
                 "CZstd", "CLZ4", "CZlib",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Atomics", package: "swift-atomics"),
             ]),
         // Connections, request correlation, deadlines, channel events.
         .target(
@@ -106,5 +107,9 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]),
+        .testTarget(
+            name: "RocketMQTests",
+            dependencies: ["RocketMQ", "RocketMQWire", .product(name: "NIOCore", package: "swift-nio")],
+            resources: [.copy("golden")]),
     ]
 )
