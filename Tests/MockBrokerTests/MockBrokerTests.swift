@@ -14,7 +14,7 @@ enum Wire {
         var props = MessageProperties()
         if let tags { props[MessageProperty.tags] = tags }
         if let keys { props[MessageProperty.keys] = keys }
-        props[MessageProperty.waitStoreMsgOK] = "true"
+        props[MessageProperty.waitStoreMessageOK] = "true"
         for (k, v) in extra { props[k] = v }
         return [
             "a": group, "b": topic, "c": "TBW102", "d": "4", "e": String(queueId), "f": String(sysFlag),
@@ -378,11 +378,19 @@ struct MockBrokerRequestTests {
             let c = try await TestConnection.connect(cluster.brokers[0].address)
             let r = try await c.call(RequestCode(9999), ExtFields())
             #expect(r.responseCode == .requestCodeNotSupported && r.remark == " request type 9999 not supported")
-            let bad = try await TestConnection.connect(cluster.brokers[0].address)
+            let bad = try await TestConnection.rawChannel(cluster.brokers[0].address)
             var garbage = ByteBuffer()
             garbage.writeBytes([0x7F, 0xFF, 0xFF, 0xFF] + [UInt8](repeating: 0, count: 16))
-            try await bad.channel.writeAndFlush(garbage).get()
-            try await bad.waitClosed()
+            try await bad.writeAndFlush(garbage).get()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await bad.closeFuture.get() }
+                group.addTask {
+                    try await Task.sleep(for: .seconds(5))
+                    throw TestConnection.TimedOut(description: "malformed frame did not close the connection")
+                }
+                try await group.next()
+                group.cancelAll()
+            }
             // Only that connection closed.
             #expect(try await c.call(.getMaxOffset, ["topic": "TBW102", "queueId": "0"]).responseCode == .success)
             await c.close()

@@ -45,6 +45,14 @@ final class TestConnection: Sendable {
         return TestConnection(channel: channel, state: state)
     }
 
+    /// A plain TCP connection with no handlers, for writing arbitrary bytes.
+    static func rawChannel(_ address: String) async throws -> Channel {
+        let parts = address.split(separator: ":")
+        guard parts.count == 2, let port = Int(parts[1]) else { throw TimedOut(description: "bad address \(address)") }
+        return try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: String(parts[0]), port: port).get()
+    }
+
     final class Handler: ChannelInboundHandler, Sendable {
         typealias InboundIn = RemotingCommand
         let state: NIOLockedValueBox<State>
@@ -99,9 +107,10 @@ final class TestConnection: Sendable {
             return $0.nextOpaque
         }
         let opaque = command.opaque
+        let sent = command
         let timer = channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)) { [state] in
             let waiter = state.withLockedValue { $0.pending.removeValue(forKey: opaque) }
-            waiter?.resume(throwing: TimedOut(description: "no response to \(command) within \(timeout)"))
+            waiter?.resume(throwing: TimedOut(description: "no response to \(sent) within \(timeout)"))
         }
         defer { timer.cancel() }
         return try await withCheckedThrowingContinuation { continuation in

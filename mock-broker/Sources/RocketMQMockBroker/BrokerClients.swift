@@ -7,7 +7,7 @@ extension MockBroker {
         let data = try HeartbeatData(buffer: request.body ?? ByteBuffer())
         let now = Self.nowMillis()
         let notify = state.withLock { s -> [(String, [MockConnection])] in
-            for consumer in data.consumerDataSet where consumer.messageModel.rawValue != "BROADCASTING" {
+            for consumer in data.consumerDataSet where consumer.messageModel?.rawValue != "BROADCASTING" {
                 ensureTopic(&s, name: TopicConfig.retryPrefix + consumer.groupName, queues: 1)
             }
             return s.registry.heartbeat(data, connection: connection, now: now).map { ($0, s.registry.members($0)) }
@@ -89,7 +89,7 @@ extension MockBroker {
                 return .respond(response(to: request, .success, fields: OffsetResponseHeader(offset: offset).fields))
             case .searchOffsetByTimestamp:
                 let h = try SearchOffsetRequestHeader(fields: fields)
-                let upper = (h.boundaryType ?? "LOWER").uppercased() == "UPPER"
+                let upper = h.boundaryType == .upper
                 let offset = store.searchOffset(QueueKey(topic: h.topic, queueId: h.queueId), timestamp: h.timestamp, upper: upper)
                 return .respond(response(to: request, .success, fields: OffsetResponseHeader(offset: offset).fields))
             default:

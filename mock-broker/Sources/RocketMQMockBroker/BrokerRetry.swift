@@ -19,7 +19,7 @@ extension MockBroker {
             if properties[MessageProperty.originMessageId] == nil {
                 properties[MessageProperty.originMessageId] = header.originMsgId ?? original.offsetMessageID
             }
-            properties[MessageProperty.waitStoreMsgOK] = "false"
+            properties[MessageProperty.waitStoreMessageOK] = "false"
             record.reconsumeTimes = original.reconsumeTimes + 1
             let toDLQ = original.reconsumeTimes >= maxTimes || header.delayLevel < 0
             let target: String
@@ -88,7 +88,7 @@ extension MockBroker {
             record.queueId = Int32(record.properties[MessageProperty.realQueueId] ?? "") ?? 0
             record.properties[MessageProperty.realTopic] = nil
             record.properties[MessageProperty.realQueueId] = nil
-            record.sysFlag = (record.sysFlag & ~MessageSysFlag.transactionTypeMask) | MessageSysFlag.transactionCommitType
+            record.sysFlag = (record.sysFlag & ~MessageSysFlag.transactionMask) | MessageSysFlag.transactionCommitType
             record.preparedTransactionOffset = header.commitLogOffset
             ensureTopic(&s, name: record.topic, queues: max(record.queueId + 1, configuration.defaultQueueNums))
             do { _ = try s.store?.append(&record, storeTimestamp: now) } catch { return nil }

@@ -99,12 +99,12 @@ extension MockBroker {
             var realTopic: String?
             var deliverAfter: TimeAmount?
             let delayLevel = Int32(properties[MessageProperty.delayTimeLevel] ?? "") ?? 0
-            let isHalf = sysFlag & MessageSysFlag.transactionTypeMask == MessageSysFlag.transactionPreparedType
+            let isHalf = sysFlag & MessageSysFlag.transactionMask == MessageSysFlag.transactionPreparedType
             if isHalf {
                 properties[MessageProperty.realTopic] = topicName
                 properties[MessageProperty.realQueueId] = String(queueId)
                 properties[MessageProperty.delayTimeLevel] = nil
-                sysFlag &= ~MessageSysFlag.transactionTypeMask
+                sysFlag &= ~MessageSysFlag.transactionMask
                 _ = ensureTopic(&s, name: TopicConfig.halfTopic, queues: 1)
                 topicName = TopicConfig.halfTopic
                 queueId = 0
@@ -184,9 +184,9 @@ extension MockBroker {
 
     /// The absolute delivery time of a 5.x timer message, if it is one.
     func timerDeliverTime(_ properties: MessageProperties, now: Int64) -> Int64? {
-        if let at = properties[MessageProperty.timerDeliverMs].flatMap({ Int64($0) }) { return at }
-        if let sec = properties[MessageProperty.timerDelaySec].flatMap({ Int64($0) }) { return now + sec * 1000 }
-        if let ms = properties[MessageProperty.timerDelayMs].flatMap({ Int64($0) }) { return now + ms }
+        if let at = properties[MessageProperty.timerDeliverMilliseconds].flatMap({ Int64($0) }) { return at }
+        if let sec = properties[MessageProperty.timerDelaySeconds].flatMap({ Int64($0) }) { return now + sec * 1000 }
+        if let ms = properties[MessageProperty.timerDelayMilliseconds].flatMap({ Int64($0) }) { return now + ms }
         return nil
     }
 
@@ -195,12 +195,11 @@ extension MockBroker {
         bornTimestamp: Int64, bornHost: MessageHost, storeHost: MessageHost, reconsumeTimes: Int32
     ) -> MessageRecord {
         var properties = properties
-        properties[MessageProperty.msgRegion] = properties[MessageProperty.msgRegion] ?? "DefaultRegion"
+        properties[MessageProperty.messageRegion] = properties[MessageProperty.messageRegion] ?? "DefaultRegion"
         properties[MessageProperty.traceSwitch] = properties[MessageProperty.traceSwitch] ?? "true"
         return MessageRecord(
-            topic: topic, queueId: queueId, flag: flag, sysFlag: sysFlag, bornTimestamp: bornTimestamp,
-            bornHost: bornHost, storeHost: storeHost, reconsumeTimes: reconsumeTimes, body: body,
-            properties: properties)
+            topic: topic, body: body, properties: properties, queueId: queueId, flag: flag, sysFlag: sysFlag,
+            bornTimestamp: bornTimestamp, bornHost: bornHost, storeHost: storeHost, reconsumeTimes: reconsumeTimes)
     }
 
     /// An existing topic, or one created for this send (auto-create through TBW102, or a retry topic).

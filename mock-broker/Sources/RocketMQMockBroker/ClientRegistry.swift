@@ -35,7 +35,7 @@ struct ClientRegistry {
         }
         for consumer in data.consumerDataSet {
             var group = consumers[consumer.groupName, default: ConsumerGroup()]
-            group.broadcasting = consumer.messageModel.rawValue == "BROADCASTING"
+            group.broadcasting = consumer.messageModel?.rawValue == "BROADCASTING"
             var groupChanged = false
             if let i = group.members.firstIndex(where: { $0.connection == connection }) {
                 group.members[i].lastHeartbeat = now

@@ -51,15 +51,14 @@ final class MessageStore {
         // Replay: every record carries its own topic, queue and offsets. Stop at the first torn/corrupt record and
         // cut the file there, so a crash mid-write never serves garbage.
         let data = try file.readAll()
-        var buffer = ByteBuffer(bytes: data)
+        let whole = ByteBuffer(bytes: data)
+        var buffer = whole
         var goodLength = 0
         while buffer.readableBytes > 0 {
             let start = buffer.readerIndex
-            guard let record = try? MessageRecord.decode(from: &buffer) else {
-                break
-            }
+            guard let record = try? MessageRecord.decode(from: &buffer) else { break }
             let encodedLength = buffer.readerIndex - start
-            guard let slice = buffer.getSlice(at: start, length: encodedLength),
+            guard let slice = whole.getSlice(at: start, length: encodedLength),
                 record.commitLogOffset == Int64(goodLength)
             else { break }
             index(record: record, encoded: slice)

@@ -13,7 +13,7 @@ public final class MockBroker: RequestProcessor, Sendable {
     let eventLoop: EventLoop
     let logger: Logger
     let state: Mutex<State>
-    private let directory: BrokerDirectory
+    let directory: BrokerDirectory
 
     struct HeldPull {
         var id: Int
@@ -41,6 +41,7 @@ public final class MockBroker: RequestProcessor, Sendable {
         var holds: [QueueKey: [HeldPull]] = [:]
         var halfMessages: [Int64: HalfMessage] = [:]
         var nextHoldID = 0
+        var uniqueIDGenerator: UniqueIDGenerator?
         var tasks: [RepeatedTask] = []
         var running = false
     }

@@ -129,6 +129,20 @@ extension MockBroker {
     public func failNextRequests(_ count: Int, with code: ResponseCode, remark: String = "injected failure") {
         server.updateFaults { $0.failNext = count > 0 ? (count, code, remark) : nil }
     }
+    /// Every stored message of `topic` on this broker, decoded, in queue then offset order (for test assertions).
+    public func storedRecords(topic: String) -> [MessageRecord] {
+        state.withLock { s in
+            guard let store = s.store else { return [] }
+            return store.queues.keys.filter { $0.topic == topic }.sorted { $0.queueId < $1.queueId }.flatMap { key in
+                (store.queues[key] ?? []).compactMap { entry -> MessageRecord? in
+                    var buffer = entry.record
+                    return try? MessageRecord.decode(from: &buffer)
+                }
+            }
+        }
+    }
+    /// The producer groups registered by heartbeats.
+    public var producerGroups: Set<String> { state.withLock { Set($0.registry.producers.keys) } }
     /// Pulls currently held by long polling.
     public var heldPullCount: Int { state.withLock { $0.holds.values.reduce(0) { $0 + $1.count } } }
     /// The client connections currently open.

@@ -72,7 +72,7 @@ public final class MockNameServer: RequestProcessor, Sendable {
         }
         // Java: standard JSON for clients >= V4_9_4 or when asked; the legacy unquoted-key form otherwise.
         let standard = request.version >= MQVersion.v4_9_4.rawValue || header.acceptStandardJsonOnly == true
-        let body = standard ? route.encodedStandard() : route.encodedLegacy()
+        let body = standard ? route.encoded(format: .standard) : route.encoded(format: .legacy)
         var r = reply(to: request, .success, nil)
         r.body = ByteBuffer(bytes: body)
         return .respond(r)

@@ -44,7 +44,7 @@ struct PersistedState {
         do {
             try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             try Data(bytes).write(to: tmp)
-            _ = try FileManager.default.replaceItemAt(url, withItemAt: tmp)
+            guard rename(tmp.path, url.path) == 0 else { return }
         } catch {
             // Best effort: the next flush tries again.
         }
