@@ -37,12 +37,12 @@ extension MockBroker {
                 guard let stored = s.registry.subscription(group: header.consumerGroup, topic: header.topic) else {
                     return .respond(response(to: request, .subscriptionNotExist, "the consumer's subscription not exist"))
                 }
-                if stored.subVersion < (header.subVersion ?? 0) {
+                if stored.subVersion < header.subVersion {
                     return .respond(response(to: request, .subscriptionNotLatest, "the consumer's subscription not latest"))
                 }
                 subscription = stored
             }
-            let type = subscription.expressionType ?? "TAG"
+            let type = subscription.expressionType.isEmpty ? "TAG" : subscription.expressionType
             guard type == "TAG" else {
                 // As a broker with enablePropertyFilter=false (Java's default) answers.
                 return .respond(response(to: request, .systemError, "The broker does not support consumer to filter message by \(type)"))
