@@ -3,11 +3,13 @@ import PackageDescription
 
 let package = Package(
     name: "swift-rocketmq",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .library(name: "RocketMQ", targets: ["RocketMQ"]),
         .library(name: "RocketMQWire", targets: ["RocketMQWire"]),
         .library(name: "RocketMQRemoting", targets: ["RocketMQRemoting"]),
+        .library(name: "RocketMQMockBroker", targets: ["RocketMQMockBroker"]),
+        .executable(name: "mock-broker", targets: ["MockBrokerCommand"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -37,6 +39,7 @@ let package = Package(
             dependencies: [
                 "CZstd", "CLZ4", "CZlib",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Atomics", package: "swift-atomics"),
             ]),
         // Connections, request correlation, deadlines, channel events.
         .target(
@@ -45,9 +48,11 @@ let package = Package(
                 "RocketMQWire",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Atomics", package: "swift-atomics"),
+                .product(name: "HeapModule", package: "swift-collections"),
             ]),
         // The public client API and client core.
         .target(
@@ -60,6 +65,29 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
+        // The mock broker: library and executable.
+        .target(
+            name: "RocketMQMockBroker",
+            dependencies: [
+                "RocketMQWire", "RocketMQRemoting",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "mock-broker/Sources/RocketMQMockBroker"),
+        .executableTarget(
+            name: "MockBrokerCommand",
+            dependencies: [
+                "RocketMQMockBroker",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            path: "mock-broker/Sources/MockBrokerCommand"),
+
         // Fuzz entry point for the wire decoders (libFuzzer via Scripts/fuzz.sh, or a seeded mutation run).
         .executableTarget(
             name: "WireFuzz",
@@ -67,11 +95,42 @@ let package = Package(
 
         // The main job.
         .executableTarget(name: "rocketmq-demo", path: "Examples/Demo"),
+        // Pipelined loopback echo through RemotingClient next to raw SwiftNIO (build with -c release).
+        .executableTarget(
+            name: "RemotingBenchmark",
+            dependencies: [
+                "RocketMQWire", "RocketMQRemoting",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Atomics", package: "swift-atomics"),
+            ]),
 
         // Tests.
         .testTarget(
             name: "RocketMQWireTests",
             dependencies: ["RocketMQWire", .product(name: "NIOCore", package: "swift-nio")],
             resources: [.copy("golden")]),
+        .testTarget(
+            name: "MockBrokerTests",
+            dependencies: [
+                "RocketMQMockBroker", "RocketMQWire", "RocketMQRemoting", "MockBrokerCommand",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]),
+        .testTarget(
+            name: "RocketMQTests",
+            dependencies: ["RocketMQ", "RocketMQWire", .product(name: "NIOCore", package: "swift-nio")],
+            resources: [.copy("golden")]),
+        .testTarget(
+            name: "RocketMQRemotingTests",
+            dependencies: [
+                "RocketMQRemoting", "RocketMQWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
     ]
 )

@@ -35,21 +35,35 @@ public struct JSONWriter: Sendable {
     public mutating func writeString(_ string: String) {
         bytes.append(UInt8(ascii: "\""))
         if browserCompatible {
+            // fastjson BrowserCompatible: also escapes '/' and every unit from DEL (0x7F) up.
             for unit in string.utf16 {
-                if unit < 0x80 {
+                if unit == 0x2F {
+                    bytes.append(0x5C)
+                    bytes.append(0x2F)
+                } else if unit < 0x7F {
                     appendEscaped(UInt8(unit))
                 } else {
                     appendUnicodeEscape(unit)
                 }
             }
         } else {
+            // fastjson also escapes U+007F...U+009F and U+2028/U+2029 (lead bytes 0xC2 / 0xE2 trigger the slow path).
             var needsEscape = false
-            for b in string.utf8 where b < 0x20 || b == 0x22 || b == 0x5C {
+            for b in string.utf8 where b < 0x20 || b == 0x22 || b == 0x5C || b == 0x7F || b == 0xC2 || b == 0xE2 {
                 needsEscape = true
                 break
             }
             if needsEscape {
-                for b in string.utf8 { appendEscaped(b) }
+                for scalar in string.unicodeScalars {
+                    let v = scalar.value
+                    if v < 0x7F {
+                        appendEscaped(UInt8(v))
+                    } else if v < 0xA0 || v == 0x2028 || v == 0x2029 {
+                        appendUnicodeEscape(UInt16(v))
+                    } else {
+                        UTF8.encode(scalar) { bytes.append($0) }
+                    }
+                }
             } else {
                 bytes.append(contentsOf: string.utf8)
             }

@@ -1,0 +1,420 @@
+import Logging
+import NIOCore
+import RocketMQWire
+
+/// Why a connection closed; decides the error pending requests fail with and whether the reconnect backoff applies.
+enum ConnectionCloseCause: Sendable, Hashable {
+    /// The peer closed the connection (EOF, reset).
+    case peerClosed
+    /// An error (I/O, malformed frame) closed it.
+    case failed(RemotingError)
+    /// No traffic for the idle timeout.
+    case idle
+    /// Retired after a GO_AWAY swap, once its in-flight requests finished.
+    case retired
+    /// The client shut down.
+    case shutdown
+    /// Closed on request.
+    case requested
+
+    /// Whether the client itself decided to close (no reconnect backoff follows).
+    var isLocal: Bool {
+        switch self {
+        case .idle, .retired, .shutdown, .requested: return true
+        case .peerClosed, .failed: return false
+        }
+    }
+
+    func error(address: String) -> RemotingError {
+        switch self {
+        case .peerClosed: return RemotingError(.channelClosed, address: address, "connection closed by the peer")
+        case .failed(let error): return error
+        case .idle: return RemotingError(.channelClosed, address: address, "connection closed after the idle timeout")
+        case .retired: return RemotingError(.channelClosed, address: address, "connection retired after GO_AWAY")
+        case .shutdown: return RemotingError(.shutdown, address: address, "the remoting client is shut down")
+        case .requested: return RemotingError(.channelClosed, address: address, "connection closed by the client")
+        }
+    }
+}
+
+/// What a closed connection reports to its owner.
+struct ConnectionCloseReport: Sendable {
+    var connectionID: UInt64
+    var address: String
+    var cause: ConnectionCloseCause
+    /// Whether any response arrived on the connection (a healthy connection resets the reconnect backoff).
+    var receivedResponse: Bool
+    /// Whether the connection ever became active (a failed connect is reported by the connect future instead).
+    var wasActive: Bool
+}
+
+/// What every connection of a client shares: events, pushed-request processors, metrics, settings.
+struct ConnectionEnvironment: Sendable {
+    var events: ChannelEventQueue?
+    var processors: ProcessorRegistry
+    var metrics: RemotingMetrics
+    var logger: Logger
+    var writeBatchBytes: Int
+    var onClose: @Sendable (ConnectionCloseReport) -> Void
+}
+
+/// The thin shell around ``ConnectionStateMachine``: writes requests (batched, one flush per event-loop tick),
+/// matches responses by opaque, runs the deadline timer, dispatches pushed requests, reports channel events.
+///
+/// Sits after the frame decoder; writes whole frames as `ByteBuffer`s (it encodes with ``RemotingFrame``, the same
+/// code as ``RemotingFrameEncoder``, into one buffer per tick so a burst of requests costs one write).
+final class RemotingChannelHandler: ChannelDuplexHandler {
+    typealias InboundIn = RemotingCommand
+    typealias InboundOut = Never
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    let address: String
+    let connectionID: UInt64
+    private let environment: ConnectionEnvironment
+    private var logger: Logger
+    private var stateMachine: ConnectionStateMachine<EventLoopPromise<RemotingCommand>>
+    private var context: ChannelHandlerContext?
+    private var timer: Scheduled<Void>?
+    private var outbound: ByteBuffer?
+    private var outboundWaiters: [EventLoopPromise<Void>] = []
+    private var flushScheduled = false
+    private var closeCause: ConnectionCloseCause?
+    private var closeReported = false
+    private var receivedResponse = false
+    private var wasActive = false
+
+    init(address: String, connectionID: UInt64, environment: ConnectionEnvironment) {
+        self.address = address
+        self.connectionID = connectionID
+        self.environment = environment
+        self.stateMachine = ConnectionStateMachine(address: address)
+        var logger = environment.logger
+        logger[metadataKey: "remoting.address"] = "\(address)"
+        logger[metadataKey: "remoting.connection"] = "\(connectionID)"
+        self.logger = logger
+    }
+
+    /// Requests awaiting a response on this connection.
+    var pendingCount: Int { stateMachine.pendingCount }
+
+    // MARK: Channel events
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        if context.channel.isActive {
+            becameActive()
+        }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        reportClosed()
+        self.context = nil
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        becameActive()
+        context.fireChannelActive()
+    }
+
+    private func becameActive() {
+        guard case .idle = stateMachine.state else { return }
+        stateMachine.channelActive()
+        wasActive = true
+        logger.debug("connection active")
+        emit(.active)
+    }
+
+    func connect(context: ChannelHandlerContext, to address: SocketAddress, promise: EventLoopPromise<Void>?) {
+        emit(.connect)
+        context.connect(to: address, promise: promise)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        reportClosed()
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        let remotingError: RemotingError
+        switch error {
+        case let wire as WireError:
+            remotingError = RemotingError(.protocolError(wire), address: address, "malformed frame from the peer: \(wire.message)")
+        case let remoting as RemotingError:
+            remotingError = remoting
+        default:
+            remotingError = RemotingError(.channelClosed, address: address, "connection failed: \(error)")
+        }
+        guard closeCause == nil else { return }
+        logger.warning("connection error; closing", metadata: ["remoting.error": "\(remotingError)"])
+        emit(.exception, error: remotingError)
+        close(cause: .failed(remotingError))
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .all {
+            guard closeCause == nil else { return }
+            logger.info("connection idle; closing")
+            emit(.idle)
+            close(cause: .idle)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let command = unwrapInboundIn(data)
+        if command.isResponse {
+            handleResponse(command)
+        } else {
+            handleRequest(command, context: context)
+        }
+    }
+
+    // MARK: Requests we send
+
+    /// Sends an encoded request `frame` whose opaque is `opaque`; completes `promise` with the response or an error.
+    func send(frame: ByteBuffer, opaque: Int32, promise: EventLoopPromise<RemotingCommand>, deadline: NIODeadline) {
+        let now = context?.eventLoop.now ?? .now()
+        switch stateMachine.sendRequest(opaque: opaque, promise: promise, deadline: deadline, now: now) {
+        case .fail(let promise, let error):
+            promise.fail(error)
+        case .write(let armTimer):
+            environment.metrics.requestRegistered()
+            environment.metrics.requests.increment()
+            do {
+                try enqueue(waiter: nil) { $0.writeImmutableBuffer(frame) }
+            } catch {
+                if case .complete(let promise, _, let close) = stateMachine.cancel(opaque: opaque) {
+                    environment.metrics.requestsCompleted()
+                    promise.fail(error)
+                    if close { self.close(cause: .retired) }
+                }
+                return
+            }
+            if let armTimer { arm(at: armTimer) }
+            logger.trace("request sent", metadata: ["remoting.opaque": "\(opaque)"])
+        }
+    }
+
+    /// Sends an encoded oneway request `frame`; `promise` completes when it has been written to the socket.
+    func sendOneway(frame: ByteBuffer, opaque: Int32, promise: EventLoopPromise<Void>) {
+        if case .closed(let error) = stateMachine.state {
+            promise.fail(error.with(opaque: opaque))
+            return
+        }
+        environment.metrics.requests.increment()
+        do {
+            try enqueue(waiter: promise) { $0.writeImmutableBuffer(frame) }
+        } catch {
+            promise.fail(error)
+        }
+    }
+
+    /// The caller stopped waiting for `opaque` (its task was cancelled).
+    func cancel(opaque: Int32) {
+        guard case .complete(let promise, _, let close) = stateMachine.cancel(opaque: opaque) else { return }
+        environment.metrics.requestsCompleted()
+        promise.fail(RemotingError(.cancelled, address: address, opaque: opaque, "the waiting task was cancelled"))
+        if close { self.close(cause: .retired) }
+    }
+
+    /// Take no new traffic from the table; close once in-flight requests finished (GO_AWAY swap).
+    func retire() {
+        if stateMachine.retire() {
+            close(cause: .retired)
+        }
+    }
+
+    /// Closes the connection, failing pending requests with the cause's error at once.
+    func close(cause: ConnectionCloseCause) {
+        guard closeCause == nil else { return }
+        closeCause = cause
+        failAllPending(with: cause.error(address: address))
+        context?.close(promise: nil)
+    }
+
+    private func failAllPending(with error: RemotingError) {
+        let failed = stateMachine.close(error: error)
+        timer?.cancel()
+        timer = nil
+        environment.metrics.requestsCompleted(failed.count)
+        for (opaque, promise) in failed {
+            promise.fail(error.with(opaque: opaque))
+        }
+    }
+
+    private func reportClosed() {
+        guard !closeReported else { return }
+        closeReported = true
+        let cause = closeCause ?? .peerClosed
+        closeCause = cause
+        let error = cause.error(address: address)
+        failAllPending(with: error)
+        outbound = nil
+        let waiters = outboundWaiters
+        outboundWaiters = []
+        for waiter in waiters { waiter.fail(error) }
+        logger.debug("connection closed", metadata: ["remoting.cause": "\(cause)"])
+        if case .failed(let failure) = cause {
+            emit(.close, error: failure)
+        } else {
+            emit(.close)
+        }
+        environment.onClose(
+            ConnectionCloseReport(connectionID: connectionID, address: address, cause: cause, receivedResponse: receivedResponse,
+            wasActive: wasActive))
+    }
+
+    // MARK: Deadline timer
+
+    private func arm(at deadline: NIODeadline) {
+        guard let context else { return }
+        timer?.cancel()
+        timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+            self.timerFired()
+        }
+    }
+
+    private func timerFired() {
+        timer = nil
+        guard let context else { return }
+        let result = stateMachine.timerFired(now: context.eventLoop.now)
+        if !result.expired.isEmpty {
+            environment.metrics.requestsCompleted(result.expired.count)
+            environment.metrics.timeouts.increment(by: result.expired.count)
+            for (opaque, promise) in result.expired {
+                logger.debug("request timed out", metadata: ["remoting.opaque": "\(opaque)"])
+                promise.fail(RemotingError(.timeout, address: address, opaque: opaque, "no response before the deadline"))
+            }
+        }
+        if let next = result.armTimer { arm(at: next) }
+        if result.close { close(cause: .retired) }
+    }
+
+    // MARK: Inbound
+
+    private func handleResponse(_ response: RemotingCommand) {
+        switch stateMachine.responseReceived(opaque: response.opaque) {
+        case .unknown:
+            logger.debug(
+                "response with no pending request dropped",
+                metadata: ["remoting.opaque": "\(response.opaque)", "remoting.code": "\(response.code)"])
+        case .complete(let promise, let sentAt, let close):
+            receivedResponse = true
+            environment.metrics.requestsCompleted()
+            let now = context?.eventLoop.now ?? .now()
+            environment.metrics.latency.recordNanoseconds((now - sentAt).nanoseconds)
+            promise.succeed(response)
+            if close { self.close(cause: .retired) }
+        }
+    }
+
+    private func handleRequest(_ request: RemotingCommand, context: ChannelHandlerContext) {
+        guard let processor = environment.processors.processor(for: request.code) else {
+            if request.isOneway {
+                logger.debug("oneway request with no processor dropped", metadata: ["remoting.code": "\(request.code)"])
+                return
+            }
+            logger.debug(
+                "request with no processor answered REQUEST_CODE_NOT_SUPPORTED",
+                metadata: ["remoting.opaque": "\(request.opaque)", "remoting.code": "\(request.code)"])
+            let response = RemotingCommand.response(
+                to: request, code: .requestCodeNotSupported, remark: " request type \(request.code) not supported")
+            writeResponse(response)
+            return
+        }
+        let requestContext = RemotingRequestContext(address: address, connectionID: connectionID)
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let eventLoop = context.eventLoop
+        Task {
+            var response: RemotingCommand?
+            do {
+                response = try await processor.process(request, context: requestContext)
+            } catch {
+                response = RemotingCommand.response(to: request, code: .systemError, remark: "\(error)")
+            }
+            guard !request.isOneway, var response else { return }
+            response.opaque = request.opaque
+            response.isResponse = true
+            response.isOneway = false
+            let answer = response
+            eventLoop.execute { handler.value.writeResponse(answer) }
+        }
+    }
+
+    /// Writes a response to a pushed request (dropped when the connection has closed meanwhile).
+    func writeResponse(_ response: RemotingCommand) {
+        guard !stateMachine.isClosed else { return }
+        do {
+            try enqueue(waiter: nil) { buffer in
+                do {
+                    try RemotingFrame.encode(response, into: &buffer)
+                } catch let error as WireError {
+                    throw RemotingError(.invalidRequest(error), address: address, opaque: response.opaque, "cannot encode: \(error.message)")
+                }
+            }
+        } catch {
+            logger.warning("could not encode a response", metadata: ["remoting.error": "\(error)"])
+        }
+    }
+
+    // MARK: Write batching
+
+    /// Appends a frame (written by `write`) to this tick's outbound buffer; the buffer is written and flushed at the
+    /// end of the tick (or earlier, without a flush, once it holds ``ConnectionEnvironment/writeBatchBytes``).
+    /// A throwing `write` leaves the buffer as it was.
+    private func enqueue(waiter: EventLoopPromise<Void>?, _ write: (inout ByteBuffer) throws -> Void) throws {
+        guard let context else {
+            throw RemotingError(.channelClosed, address: address, "connection is not open")
+        }
+        var buffer = outbound ?? context.channel.allocator.buffer(capacity: 4096)
+        outbound = nil
+        let mark = buffer.writerIndex
+        do {
+            try write(&buffer)
+        } catch {
+            buffer.moveWriterIndex(to: mark)
+            outbound = buffer
+            throw error
+        }
+        outbound = buffer
+        if let waiter { outboundWaiters.append(waiter) }
+        if buffer.readableBytes >= environment.writeBatchBytes {
+            writeOutbound(context: context)
+        }
+        if !flushScheduled {
+            flushScheduled = true
+            context.eventLoop.assumeIsolated().execute { [self] in
+                self.flushOutbound()
+            }
+        }
+    }
+
+    private func flushOutbound() {
+        flushScheduled = false
+        guard let context else { return }
+        writeOutbound(context: context)
+        context.flush()
+    }
+
+    private func writeOutbound(context: ChannelHandlerContext) {
+        guard let buffer = outbound, buffer.readableBytes > 0 else { return }
+        outbound = nil
+        let waiters = outboundWaiters
+        outboundWaiters = []
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        context.write(wrapOutboundOut(buffer), promise: promise)
+        promise.futureResult.assumeIsolated().whenComplete { [self] result in
+            for waiter in waiters { waiter.completeWith(result) }
+            if case .failure(let error) = result, self.closeCause == nil {
+                self.logger.debug("write failed", metadata: ["remoting.error": "\(error)"])
+                self.close(cause: .failed(RemotingError(.channelClosed, address: self.address, "write failed: \(error)")))
+            }
+        }
+    }
+
+    private func emit(_ kind: RemotingChannelEvent.Kind, error: RemotingError? = nil) {
+        environment.events?.emit(RemotingChannelEvent(kind, address: address, connectionID: connectionID, error: error))
+    }
+}

@@ -1,0 +1,271 @@
+import Atomics
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import RocketMQWire
+
+/// Hands out request opaques: one counter per client, shared by its connections, wrapping like Java's `int`.
+final class OpaqueGenerator: Sendable {
+    private let counter = ManagedAtomic<Int32>(0)
+
+    init() {}
+
+    func next() -> Int32 {
+        counter.wrappingIncrementThenLoad(ordering: .relaxed)
+    }
+}
+
+/// A `"host:port"` address split into its parts (IPv6 hosts may be bracketed: `"[::1]:10911"`).
+struct RemotingAddress: Sendable, Hashable {
+    var host: String
+    var port: Int
+
+    init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    init(parsing address: String) throws {
+        guard let colon = address.lastIndex(of: ":") else {
+            throw RemotingError(.invalidAddress, address: address, "address is not host:port")
+        }
+        var host = Substring(address[..<colon])
+        let portText = address[address.index(after: colon)...]
+        guard let port = Int(portText), (0...65535).contains(port) else {
+            throw RemotingError(.invalidAddress, address: address, "port is not a number in 0...65535")
+        }
+        if host.hasPrefix("["), host.hasSuffix("]") {
+            host = host.dropFirst().dropLast()
+        }
+        guard !host.isEmpty else {
+            throw RemotingError(.invalidAddress, address: address, "host is empty")
+        }
+        self.host = String(host)
+        self.port = port
+    }
+}
+
+/// Opens channels. Production uses TCP (``SocketConnector``); tests substitute in-memory channels.
+protocol RemotingConnector: Sendable {
+    /// Connects to `address` on `eventLoop`, running `initialize` on the channel's event loop before connecting.
+    func connect(
+        to address: RemotingAddress, on eventLoop: any EventLoop, timeout: TimeAmount,
+        initialize: @escaping @Sendable (any Channel) throws -> Void
+    ) -> EventLoopFuture<any Channel>
+}
+
+/// TCP connections through SwiftNIO's `ClientBootstrap`.
+struct SocketConnector: RemotingConnector {
+    func connect(
+        to address: RemotingAddress, on eventLoop: any EventLoop, timeout: TimeAmount,
+        initialize: @escaping @Sendable (any Channel) throws -> Void
+    ) -> EventLoopFuture<any Channel> {
+        ClientBootstrap(group: eventLoop)
+            .connectTimeout(timeout)
+            .channelOption(.socketOption(.so_keepalive), value: 1)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try initialize(channel) }
+            }
+            .connect(host: address.host, port: address.port)
+    }
+}
+
+/// Work posted from any thread to a connection's event loop.
+enum OutboxItem: Sendable {
+    case request(frame: ByteBuffer, opaque: Int32, promise: EventLoopPromise<RemotingCommand>, deadline: NIODeadline)
+    case oneway(frame: ByteBuffer, opaque: Int32, promise: EventLoopPromise<Void>)
+    case cancel(Int32)
+}
+
+struct Outbox: Sendable {
+    var items: [OutboxItem] = []
+    var drainScheduled = false
+}
+
+/// One connection to one address: sends requests and awaits their responses.
+///
+/// Thread-safe; every operation hops to the channel's event loop, where the ``RemotingChannelHandler`` lives.
+final class RemotingConnection: Sendable {
+    let address: String
+    let id: UInt64
+    let channel: any Channel
+    private let handler: NIOLoopBoundBox<RemotingChannelHandler?>
+    private let opaques: OpaqueGenerator
+    private let outbox = NIOLockedValueBox(Outbox())
+    /// Set when a normal answer on this connection must be reported to the connection table (fresh GO_AWAY
+    /// replacement, or connected while its address was draining).
+    let reportsNormalAnswer = ManagedAtomic<Bool>(false)
+
+    var eventLoop: any EventLoop { channel.eventLoop }
+
+    private init(
+        address: String, id: UInt64, channel: any Channel, handler: NIOLoopBoundBox<RemotingChannelHandler?>,
+        opaques: OpaqueGenerator
+    ) {
+        self.address = address
+        self.id = id
+        self.channel = channel
+        self.handler = handler
+        self.opaques = opaques
+    }
+
+    /// Opens a connection through `connector`, installing the idle handler, frame decoder and channel handler.
+    static func connect(
+        address: String, id: UInt64, connector: any RemotingConnector, eventLoop: any EventLoop,
+        configuration: RemotingClientConfiguration, environment: ConnectionEnvironment, opaques: OpaqueGenerator
+    ) -> EventLoopFuture<RemotingConnection> {
+        let parsed: RemotingAddress
+        do {
+            parsed = try RemotingAddress(parsing: address)
+        } catch {
+            return eventLoop.makeFailedFuture(error)
+        }
+        let box = NIOLoopBoundBox<RemotingChannelHandler?>.makeEmptyBox(valueType: RemotingChannelHandler.self, eventLoop: eventLoop)
+        let maxFrame = configuration.maxFrameLength
+        let idle = configuration.idleTimeout
+        let future = connector.connect(
+            to: parsed, on: eventLoop, timeout: TimeAmount(configuration.connectTimeout),
+            initialize: { channel in
+                let handler = RemotingChannelHandler(address: address, connectionID: id, environment: environment)
+                let sync = channel.pipeline.syncOperations
+                if idle > .zero {
+                    try sync.addHandler(IdleStateHandler(allTimeout: TimeAmount(idle)))
+                }
+                try sync.addHandler(ByteToMessageHandler(RemotingFrameDecoder(maxFrameLength: maxFrame)))
+                try sync.addHandler(handler)
+                box.value = handler
+            })
+        return future.map { channel in
+            RemotingConnection(address: address, id: id, channel: channel, handler: box, opaques: opaques)
+        }.flatMapErrorThrowing { error in
+            if let remoting = error as? RemotingError { throw remoting }
+            throw RemotingError(.connectFailed, address: address, "connect failed: \(error)")
+        }
+    }
+
+    private func onLoop(_ body: @escaping @Sendable (RemotingChannelHandler?) -> Void) {
+        if eventLoop.inEventLoop {
+            body(handler.value)
+        } else {
+            let handler = self.handler
+            eventLoop.execute { body(handler.value) }
+        }
+    }
+
+    /// Hands `item` to the event loop. Items posted while a drain is already scheduled ride along with it, so a
+    /// burst of requests from many tasks costs one event-loop task (and wake-up), not one each. Order is preserved,
+    /// so a cancellation always follows its request.
+    private func post(_ item: OutboxItem) {
+        let mustSchedule = outbox.withLockedValue { outbox -> Bool in
+            outbox.items.append(item)
+            if outbox.drainScheduled { return false }
+            outbox.drainScheduled = true
+            return true
+        }
+        guard mustSchedule else { return }
+        let outbox = self.outbox
+        let handler = self.handler
+        let address = self.address
+        eventLoop.execute {
+            let items = outbox.withLockedValue { outbox -> [OutboxItem] in
+                var items: [OutboxItem] = []
+                items.reserveCapacity(outbox.items.count)
+                swap(&items, &outbox.items)
+                outbox.drainScheduled = false
+                return items
+            }
+            let handler = handler.value
+            for item in items {
+                switch item {
+                case .request(let frame, let opaque, let promise, let deadline):
+                    if let handler {
+                        handler.send(frame: frame, opaque: opaque, promise: promise, deadline: deadline)
+                    } else {
+                        promise.fail(RemotingError(.channelClosed, address: address, opaque: opaque, "connection is not open"))
+                    }
+                case .oneway(let frame, let opaque, let promise):
+                    if let handler {
+                        handler.sendOneway(frame: frame, opaque: opaque, promise: promise)
+                    } else {
+                        promise.fail(RemotingError(.channelClosed, address: address, opaque: opaque, "connection is not open"))
+                    }
+                case .cancel(let opaque):
+                    handler?.cancel(opaque: opaque)
+                }
+            }
+        }
+    }
+
+    private func encode(_ command: RemotingCommand) throws -> ByteBuffer {
+        var buffer = channel.allocator.buffer(capacity: 256 + (command.body?.readableBytes ?? 0))
+        do {
+            try RemotingFrame.encode(command, into: &buffer)
+        } catch let error as WireError {
+            throw RemotingError(.invalidRequest(error), address: address, opaque: command.opaque, "cannot encode: \(error.message)")
+        }
+        return buffer
+    }
+
+    /// Sends `request` with a fresh opaque and waits for its response until `deadline`.
+    ///
+    /// The frame is encoded on the calling task, off the event loop. Cancelling the task fails the request with
+    /// ``RemotingError/Kind/cancelled`` and forgets it.
+    func send(_ request: RemotingCommand, deadline: NIODeadline) async throws -> RemotingCommand {
+        var request = request
+        let opaque = opaques.next()
+        request.opaque = opaque
+        request.flag &= ~(RemotingCommand.responseFlag | RemotingCommand.onewayFlag)
+        let frame = try encode(request)
+        if Task.isCancelled {
+            throw RemotingError(.cancelled, address: address, opaque: opaque, "the waiting task was cancelled")
+        }
+        let promise = eventLoop.makePromise(of: RemotingCommand.self)
+        return try await withTaskCancellationHandler {
+            post(.request(frame: frame, opaque: opaque, promise: promise, deadline: deadline))
+            // A cancellation that raced ahead of the post above is repeated behind it.
+            if Task.isCancelled { post(.cancel(opaque)) }
+            return try await promise.futureResult.get()
+        } onCancel: {
+            post(.cancel(opaque))
+        }
+    }
+
+    /// Sends `request` as oneway (flag bit 1); returns once it has been written to the socket.
+    func sendOneway(_ request: RemotingCommand) async throws {
+        var request = request
+        request.opaque = opaques.next()
+        request.isResponse = false
+        request.isOneway = true
+        let frame = try encode(request)
+        let promise = eventLoop.makePromise(of: Void.self)
+        post(.oneway(frame: frame, opaque: request.opaque, promise: promise))
+        try await promise.futureResult.get()
+    }
+
+    /// Closes once the requests in flight have finished; takes no new requests from the table.
+    func retire() {
+        onLoop { $0?.retire() }
+    }
+
+    /// Closes now, failing pending requests with the error for `cause`.
+    func close(cause: ConnectionCloseCause) {
+        let channel = self.channel
+        onLoop { handler in
+            if let handler {
+                handler.close(cause: cause)
+            } else {
+                channel.close(promise: nil)
+            }
+        }
+    }
+
+    /// Requests awaiting a response on this connection.
+    func pendingCount() async -> Int {
+        let handler = self.handler
+        return (try? await eventLoop.submit { handler.value?.pendingCount ?? 0 }.get()) ?? 0
+    }
+
+    /// Completes when the channel has closed.
+    var closeFuture: EventLoopFuture<Void> { channel.closeFuture }
+}

@@ -1,0 +1,140 @@
+/// A typed custom header (Java's `CommandCustomHeader`): converts to and from a command's ``ExtFields``.
+///
+/// Java writes every non-null header field as `value.toString()` under the field's name (numbers in decimal,
+/// booleans `true`/`false`, enums by name) and parses them back with `Integer.parseInt`, `Long.parseLong` and
+/// `Boolean.parseBoolean`. Unknown keys are ignored.
+public protocol RemotingHeader: Sendable {
+    /// Decodes the header from `fields`.
+    ///
+    /// A missing required (`@CFNotNull`) field or a number that does not parse throws
+    /// `WireError(.invalidHeaderField, "<name> ...")`. Booleans follow Java's `Boolean.parseBoolean`: any text other
+    /// than a case-insensitive `true` reads as `false`.
+    init(fields: ExtFields) throws
+
+    /// Writes the non-nil fields in the order Java's `makeCustomHeaderToNet` inserts them into its `HashMap`.
+    ///
+    /// That order is the iteration order of the `HashSet<Field>` Java builds by reflection (the class's fields and its
+    /// superclasses'), not the declaration order. It only matters when two keys share a `HashMap` bucket, but then it
+    /// decides the JSON bytes, so it is reproduced exactly.
+    func encode(into fields: inout ExtFields)
+}
+
+/// A header whose Java class implements `FastCodesHeader`: in ROCKETMQ serialization Java writes its fields with the
+/// class's own encoder, in a fixed order, followed by the explicit `extFields`.
+public protocol FastCodesHeader: RemotingHeader {
+    /// Writes the non-nil fields in the order of the Java class's `FastCodesHeader.encode`.
+    func encodeFast(into fields: inout ExtFields)
+}
+
+extension RemotingHeader {
+    /// The header as a fresh set of extFields (JSON bytes identical to Java's; ROCKETMQ bytes identical to Java's
+    /// `RemotingCommand.encode()`; see ``wireFields(for:adding:)`` for the socket encoder's order).
+    public var fields: ExtFields {
+        var fields = ExtFields()
+        encode(into: &fields)
+        return fields
+    }
+
+    /// Decodes the header from `command`'s extFields (an absent map reads as empty).
+    public init(command: RemotingCommand) throws {
+        try self.init(fields: command.extFields ?? ExtFields())
+    }
+
+    /// The extFields exactly as Java's `NettyEncoder` would put them on the wire for this header plus `explicit`
+    /// entries added with `addExtField`, for serialization `type`.
+    ///
+    /// JSON (and ROCKETMQ for ordinary headers): one Java `HashMap` holding the explicit entries first (a `HashMap(256)`
+    /// when there are any, as `addExtField` creates) and then the header's fields. ROCKETMQ for a ``FastCodesHeader``:
+    /// the header's fields in its fixed order, then the explicit entries in `HashMap(256)` order. An explicit key that
+    /// repeats a header key keeps one entry (Java would write it twice; decoders keep the last).
+    public func wireFields(for type: SerializeType, adding explicit: ExtFields? = nil) -> ExtFields {
+        var extra = explicit ?? ExtFields()
+        if !extra.isEmpty { extra.javaInitialCapacity = ExtFields.addExtFieldCapacity }
+        if type == .rocketmq, let fast = self as? any FastCodesHeader {
+            var out = ExtFields()
+            fast.encodeFast(into: &out)
+            for (key, value) in extra.javaHashMapOrdered { out[key] = value }
+            out.binaryOrder = .insertion
+            return out
+        }
+        var out = extra
+        encode(into: &out)
+        out.binaryOrder = .javaHashMap
+        return out
+    }
+}
+
+extension ExtFields {
+    /// The initial capacity of the `HashMap` Java's `RemotingCommand.addExtField` creates.
+    public static let addExtFieldCapacity = 256
+}
+
+// MARK: - Field values
+
+/// A value that can sit in a header field, converted the way Java's `RemotingCommand` converts it.
+public protocol HeaderFieldValue: Sendable {
+    /// Parses the text of a header field; `nil` when it does not parse.
+    init?(headerText: String)
+    /// The text Java writes for the value (`toString()`).
+    var headerText: String { get }
+}
+
+extension String: HeaderFieldValue {
+    /// The text itself.
+    public init?(headerText: String) { self = headerText }
+    /// The text itself.
+    public var headerText: String { self }
+}
+
+extension Int32: HeaderFieldValue {
+    /// Java's `Integer.parseInt`: optional sign, decimal digits, in range.
+    public init?(headerText: String) { self.init(headerText, radix: 10) }
+    /// Decimal text.
+    public var headerText: String { String(self) }
+}
+
+extension Int64: HeaderFieldValue {
+    /// Java's `Long.parseLong`: optional sign, decimal digits, in range.
+    public init?(headerText: String) { self.init(headerText, radix: 10) }
+    /// Decimal text.
+    public var headerText: String { String(self) }
+}
+
+extension Bool: HeaderFieldValue {
+    /// Java's `Boolean.parseBoolean`: `true` for a case-insensitive `"true"`, `false` for anything else.
+    public init?(headerText: String) {
+        self = headerText.utf8.count == 4 && headerText.lowercased() == "true"
+    }
+    /// `"true"` or `"false"`.
+    public var headerText: String { self ? "true" : "false" }
+}
+
+extension ExtFields {
+    /// Reads a required field; throws `invalidHeaderField` when it is missing or does not parse.
+    @inlinable
+    public func required<T: HeaderFieldValue>(_ name: String, as type: T.Type = T.self) throws -> T {
+        guard let text = self[name] else {
+            throw WireError(.invalidHeaderField, "\(name) is missing")
+        }
+        guard let value = T(headerText: text) else {
+            throw WireError(.invalidHeaderField, "\(name) has an invalid value \(text.debugDescription) for \(T.self)")
+        }
+        return value
+    }
+
+    /// Reads an optional field; `nil` when missing, throws `invalidHeaderField` when present but unparseable.
+    @inlinable
+    public func optional<T: HeaderFieldValue>(_ name: String, as type: T.Type = T.self) throws -> T? {
+        guard let text = self[name] else { return nil }
+        guard let value = T(headerText: text) else {
+            throw WireError(.invalidHeaderField, "\(name) has an invalid value \(text.debugDescription) for \(T.self)")
+        }
+        return value
+    }
+
+    /// Writes `value`'s text under `name`; `nil` writes nothing (Java skips null fields).
+    @inlinable
+    public mutating func put<T: HeaderFieldValue>(_ name: String, _ value: T?) {
+        if let value { self[name] = value.headerText }
+    }
+}

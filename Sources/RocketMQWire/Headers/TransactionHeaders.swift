@@ -1,0 +1,153 @@
+/// The request header of END_TRANSACTION (37, oneway) (Java `EndTransactionRequestHeader`).
+public struct EndTransactionRequestHeader: RemotingHeader, Hashable {
+    /// `commitOrRollback` value: commit (`MessageSysFlag.TRANSACTION_COMMIT_TYPE`).
+    public static let commitType: Int32 = 8
+    /// `commitOrRollback` value: roll back (`MessageSysFlag.TRANSACTION_ROLLBACK_TYPE`).
+    public static let rollbackType: Int32 = 12
+    /// `commitOrRollback` value: state unknown (`MessageSysFlag.TRANSACTION_NOT_TYPE`).
+    public static let unknownType: Int32 = 0
+
+    /// Topic.
+    public var topic: String?
+    /// Producer group.
+    public var producerGroup: String
+    /// The half message's queue offset.
+    public var tranStateTableOffset: Int64
+    /// The half message's commit-log offset (from its offset message id).
+    public var commitLogOffset: Int64
+    /// ``commitType``, ``rollbackType`` or ``unknownType``.
+    public var commitOrRollback: Int32
+    /// Whether this answers a CHECK_TRANSACTION_STATE (Java defaults it to `false`; always written).
+    public var fromTransactionCheck: Bool
+    /// The message id (UNIQ_KEY).
+    public var msgId: String
+    /// The transaction id.
+    public var transactionId: String?
+    /// Namespace (5.x common field).
+    public var ns: String?
+    /// Whether the names are already namespaced (5.x common field).
+    public var nsd: Bool?
+    /// Target broker name (5.x common field).
+    public var bname: String?
+    /// Oneway marker (5.x common field).
+    public var oway: Bool?
+
+    /// Creates a header.
+    public init(
+        topic: String? = nil, producerGroup: String, tranStateTableOffset: Int64, commitLogOffset: Int64,
+        commitOrRollback: Int32, fromTransactionCheck: Bool = false, msgId: String, transactionId: String? = nil,
+        ns: String? = nil, nsd: Bool? = nil, bname: String? = nil, oway: Bool? = nil
+    ) {
+        self.topic = topic
+        self.producerGroup = producerGroup
+        self.tranStateTableOffset = tranStateTableOffset
+        self.commitLogOffset = commitLogOffset
+        self.commitOrRollback = commitOrRollback
+        self.fromTransactionCheck = fromTransactionCheck
+        self.msgId = msgId
+        self.transactionId = transactionId
+        self.ns = ns
+        self.nsd = nsd
+        self.bname = bname
+        self.oway = oway
+    }
+
+    public init(fields: ExtFields) throws {
+        topic = try fields.optional("topic")
+        producerGroup = try fields.required("producerGroup")
+        tranStateTableOffset = try fields.required("tranStateTableOffset")
+        commitLogOffset = try fields.required("commitLogOffset")
+        commitOrRollback = try fields.required("commitOrRollback")
+        fromTransactionCheck = try fields.optional("fromTransactionCheck") ?? false
+        msgId = try fields.required("msgId")
+        transactionId = try fields.optional("transactionId")
+        ns = try fields.optional("ns")
+        nsd = try fields.optional("nsd")
+        bname = try fields.optional("bname")
+        oway = try fields.optional("oway")
+    }
+
+    public func encode(into fields: inout ExtFields) {
+        fields.put("transactionId", transactionId)
+        fields.put("fromTransactionCheck", fromTransactionCheck)
+        fields.put("ns", ns)
+        fields.put("bname", bname)
+        fields.put("topic", topic)
+        fields.put("msgId", msgId)
+        fields.put("oway", oway)
+        fields.put("tranStateTableOffset", tranStateTableOffset)
+        fields.put("commitOrRollback", commitOrRollback)
+        fields.put("commitLogOffset", commitLogOffset)
+        fields.put("producerGroup", producerGroup)
+        fields.put("nsd", nsd)
+    }
+}
+
+/// The request header of CHECK_TRANSACTION_STATE (39, broker to client, oneway)
+/// (Java `CheckTransactionStateRequestHeader`). The body is the half message in store format.
+public struct CheckTransactionStateRequestHeader: RemotingHeader, Hashable {
+    /// The half topic (`RMQ_SYS_TRANS_HALF_TOPIC`) as the broker sends it.
+    public var topic: String?
+    /// The half-queue copy's queue offset.
+    public var tranStateTableOffset: Int64
+    /// The half-queue copy's commit-log offset.
+    public var commitLogOffset: Int64
+    /// The message id (UNIQ_KEY).
+    public var msgId: String?
+    /// The transaction id (UNIQ_KEY).
+    public var transactionId: String?
+    /// The half-queue copy's offset message id.
+    public var offsetMsgId: String?
+    /// Namespace (5.x common field).
+    public var ns: String?
+    /// Whether the names are already namespaced (5.x common field).
+    public var nsd: Bool?
+    /// Broker name (5.x common field).
+    public var bname: String?
+    /// Oneway marker (5.x common field).
+    public var oway: Bool?
+
+    /// Creates a header.
+    public init(
+        topic: String? = nil, tranStateTableOffset: Int64, commitLogOffset: Int64, msgId: String? = nil,
+        transactionId: String? = nil, offsetMsgId: String? = nil, ns: String? = nil, nsd: Bool? = nil,
+        bname: String? = nil, oway: Bool? = nil
+    ) {
+        self.topic = topic
+        self.tranStateTableOffset = tranStateTableOffset
+        self.commitLogOffset = commitLogOffset
+        self.msgId = msgId
+        self.transactionId = transactionId
+        self.offsetMsgId = offsetMsgId
+        self.ns = ns
+        self.nsd = nsd
+        self.bname = bname
+        self.oway = oway
+    }
+
+    public init(fields: ExtFields) throws {
+        topic = try fields.optional("topic")
+        tranStateTableOffset = try fields.required("tranStateTableOffset")
+        commitLogOffset = try fields.required("commitLogOffset")
+        msgId = try fields.optional("msgId")
+        transactionId = try fields.optional("transactionId")
+        offsetMsgId = try fields.optional("offsetMsgId")
+        ns = try fields.optional("ns")
+        nsd = try fields.optional("nsd")
+        bname = try fields.optional("bname")
+        oway = try fields.optional("oway")
+    }
+
+    public func encode(into fields: inout ExtFields) {
+        fields.put("tranStateTableOffset", tranStateTableOffset)
+        fields.put("offsetMsgId", offsetMsgId)
+        fields.put("topic", topic)
+        fields.put("msgId", msgId)
+        fields.put("transactionId", transactionId)
+        fields.put("ns", ns)
+        fields.put("bname", bname)
+        fields.put("oway", oway)
+        fields.put("commitLogOffset", commitLogOffset)
+        fields.put("nsd", nsd)
+    }
+}

@@ -1,0 +1,200 @@
+import NIOCore
+
+/// A message's properties as the wire carries them: `name \u{1} value \u{2}` per pair (PROTOCOL.md §5.4).
+///
+/// Entries keep their wire order, duplicates included, so a decoded record re-encodes byte for byte. Reading follows
+/// Java's `MessageDecoder.string2messageProperties`: a `\u{2}`-separated segment is kept only if it is at least three
+/// characters long and its first `\u{1}` is neither its first nor its last character (empty names and values are
+/// dropped), and on duplicate names the last value wins (`subscript`, ``dictionary``). Iteration yields the stored
+/// entries in order, duplicates included.
+public struct MessageProperties: Hashable, Sendable, Sequence, ExpressibleByDictionaryLiteral,
+    CustomStringConvertible
+{
+    struct Entry: Hashable, Sendable {
+        var key: String
+        var value: String
+    }
+
+    private(set) var entries: [Entry]
+
+    /// No properties.
+    public init() { entries = [] }
+
+    /// The given pairs, in order (duplicates kept; the last one wins on lookup).
+    public init<S: Sequence>(_ pairs: S) where S.Element == (String, String) {
+        entries = pairs.map { Entry(key: $0.0, value: $0.1) }
+    }
+
+    /// The literal's pairs, in order.
+    public init(dictionaryLiteral elements: (String, String)...) {
+        entries = elements.map { Entry(key: $0.0, value: $0.1) }
+    }
+
+    /// Parses a properties string with Java's rules (malformed segments are skipped, never an error).
+    public init(parsing string: String) {
+        var string = string
+        self = string.withUTF8 { MessageProperties(parsingUTF8: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Parses the UTF-8 bytes of a properties string. Invalid UTF-8 is replaced with U+FFFD, as Java's
+    /// `new String(bytes, UTF_8)` does; the separators are ASCII, so splitting bytes equals splitting characters.
+    init(parsingUTF8 bytes: UnsafeRawBufferPointer) {
+        var entries: [Entry] = []
+        let count = bytes.count
+        var start = 0
+        while start < count {
+            var end = start
+            var separator = -1
+            while end < count {
+                let b = bytes[end]
+                if b == 0x02 { break }
+                if b == 0x01 && separator < 0 { separator = end }
+                end += 1
+            }
+            // Kept iff the first \u{1} is neither first nor last: this implies a segment of >= 3 characters.
+            if separator > start && separator < end - 1 {
+                let key = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<separator]), as: UTF8.self)
+                let value = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[(separator + 1)..<end]), as: UTF8.self)
+                entries.append(Entry(key: key, value: value))
+            }
+            start = end + 1
+        }
+        self.entries = entries
+    }
+
+    /// The number of stored entries (duplicates included).
+    public var count: Int { entries.count }
+
+    /// Whether there are no entries.
+    public var isEmpty: Bool { entries.isEmpty }
+
+    /// The names in wire order, duplicates included.
+    public var keys: [String] { entries.map(\.key) }
+
+    /// The value Java would read for `key` (the last one on duplicates). Setting a value replaces the first entry
+    /// with that name in place and drops later duplicates, or appends; setting `nil` removes every entry of the name.
+    public subscript(key: String) -> String? {
+        get {
+            var i = entries.count - 1
+            while i >= 0 {
+                if entries[i].key == key { return entries[i].value }
+                i -= 1
+            }
+            return nil
+        }
+        set {
+            guard let newValue else {
+                entries.removeAll { $0.key == key }
+                return
+            }
+            guard let first = entries.firstIndex(where: { $0.key == key }) else {
+                entries.append(Entry(key: key, value: newValue))
+                return
+            }
+            entries[first].value = newValue
+            if first + 1 < entries.count {
+                var i = entries.count - 1
+                while i > first {
+                    if entries[i].key == key { entries.remove(at: i) }
+                    i -= 1
+                }
+            }
+        }
+    }
+
+    /// Removes every entry named `key`, returning the value Java would have read.
+    @discardableResult
+    public mutating func removeValue(forKey key: String) -> String? {
+        let old = self[key]
+        self[key] = nil
+        return old
+    }
+
+    /// Appends an entry without looking for an existing one (how the broker appends CLUSTER and the batch's
+    /// properties after an inner message's own, PROTOCOL.md §0 item 11).
+    public mutating func append(key: String, value: String) {
+        entries.append(Entry(key: key, value: value))
+    }
+
+    /// Java's view: name to value, the last value winning on duplicates.
+    public var dictionary: [String: String] {
+        var result: [String: String] = [:]
+        result.reserveCapacity(entries.count)
+        for entry in entries { result[entry.key] = entry.value }
+        return result
+    }
+
+    /// The wire string: every entry as `name \u{1} value \u{2}`, in order (the last pair is terminated too).
+    public var encoded: String {
+        var out = ""
+        out.reserveCapacity(encodedByteCount)
+        for entry in entries {
+            out += entry.key
+            out += "\u{1}"
+            out += entry.value
+            out += "\u{2}"
+        }
+        return out
+    }
+
+    /// The UTF-8 length of ``encoded``.
+    public var encodedByteCount: Int {
+        entries.reduce(0) { $0 + $1.key.utf8.count + $1.value.utf8.count + 2 }
+    }
+
+    /// Checks that the entries can be written without corrupting the string: names non-empty without `\u{1}` or
+    /// `\u{2}`, values without `\u{2}`. (An empty value is written, as Java does, but Java's reader drops it.)
+    public func validate() throws {
+        for entry in entries {
+            guard !entry.key.isEmpty, !entry.key.utf8.contains(0x01), !entry.key.utf8.contains(0x02) else {
+                throw WireError(.unencodable, "property name \(entry.key.debugDescription) is empty or holds a separator")
+            }
+            guard !entry.value.utf8.contains(0x02) else {
+                throw WireError(.unencodable, "value of property \(entry.key) holds the \\u0002 separator")
+            }
+        }
+    }
+
+    /// Writes ``encoded`` as UTF-8 at the end of `buffer`, returning the byte count.
+    @discardableResult
+    func write(into buffer: inout ByteBuffer) -> Int {
+        var written = 0
+        for entry in entries {
+            written += buffer.writeString(entry.key)
+            written += buffer.writeInteger(UInt8(0x01))
+            written += buffer.writeString(entry.value)
+            written += buffer.writeInteger(UInt8(0x02))
+        }
+        return written
+    }
+
+    /// Iterates the stored entries in wire order, duplicates included.
+    public struct Iterator: IteratorProtocol {
+        var base: IndexingIterator<[Entry]>
+        /// The next `(key, value)` pair.
+        public mutating func next() -> (key: String, value: String)? {
+            base.next().map { ($0.key, $0.value) }
+        }
+    }
+
+    /// Iterates the stored entries in wire order, duplicates included.
+    public func makeIterator() -> Iterator { Iterator(base: entries.makeIterator()) }
+
+    /// The entries in order, e.g. `["TAGS": "A", "KEYS": "k"]`.
+    public var description: String {
+        "[" + entries.map { "\($0.key.debugDescription): \($0.value.debugDescription)" }.joined(separator: ", ") + "]"
+    }
+}
+
+extension MessageProperties {
+    /// Parses the properties bytes at `index..<index+length` of `buffer`.
+    init(buffer: ByteBuffer, at index: Int, length: Int) {
+        let view = buffer.viewBytes(at: index, length: length)
+        if let parsed = view?.withContiguousStorageIfAvailable({ MessageProperties(parsingUTF8: UnsafeRawBufferPointer($0)) }) {
+            self = parsed
+        } else {
+            let bytes = view.map { Array($0) } ?? []
+            self = bytes.withUnsafeBytes { MessageProperties(parsingUTF8: $0) }
+        }
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+import NIOCore
+import RocketMQMockBroker
+import RocketMQWire
+import Testing
+
+@Suite("Mock broker: drain, kill, restart, persistence")
+struct DrainAndRestartTests {
+    @Test func drainLeavesRoutesAnswersGoAwayServesOldClientsThenCloses() async throws {
+        try await withCluster(brokers: 2) { cluster in
+            cluster.createTopic("D1", queues: 2)
+            let broker = cluster.brokers[0]
+            let c = try await TestConnection.connect(broker.address)
+            _ = try await c.call(.sendMessageV2, Wire.sendFields(topic: "D1"), body: ByteBuffer(string: "before"))
+            let ns = try await TestConnection.connect(cluster.nameServerAddress)
+            let drain = Task { await broker.drain(grace: .milliseconds(800)) }
+            try await eventually("broker-a leaves the route") {
+                let r = try await ns.call(.getRouteInfoByTopic, ["topic": "D1"])
+                let route = try TopicRouteData(buffer: try #require(r.body))
+                return !route.brokerDatas.contains { $0.brokerName == broker.name }
+            }
+            let goAway = try await c.call(.sendMessageV2, Wire.sendFields(topic: "D1"), body: ByteBuffer(string: "during"))
+            #expect(goAway.responseCode == .goAway && goAway.remark == "please go away" && goAway.extFields == nil)
+            let old = try await c.call(.getMaxOffset, ["topic": "D1", "queueId": "0"], version: 399)
+            #expect(old.responseCode == .success && old.field("offset") == "1")  // the GO_AWAY-ed send was not stored
+            await drain.value
+            try await c.waitClosed()
+            await #expect(throws: (any Error).self) { _ = try await TestConnection.connect(broker.address) }
+            // Restart on the same port: back in the routes with its messages.
+            try await broker.restart()
+            let route = try TopicRouteData(buffer: try #require(try await ns.call(.getRouteInfoByTopic, ["topic": "D1"]).body))
+            #expect(route.brokerDatas.contains { $0.brokerName == broker.name && $0.brokerAddrs[0] == broker.address })
+            #expect(broker.maxOffset(topic: "D1", queueId: 0) == 1)
+            await ns.close()
+        }
+    }
+
+    @Test func faultsDelayFailAndPause() async throws {
+        try await withCluster { cluster in
+            let broker = cluster.brokers[0]
+            let c = try await TestConnection.connect(broker.address)
+            let q: ExtFields = ["topic": "TBW102", "queueId": "0"]
+            broker.failNextRequests(2, with: .systemBusy)
+            #expect(try await c.call(.getMaxOffset, q).responseCode == .systemBusy)
+            #expect(try await c.call(.getMaxOffset, q).responseCode == .systemBusy)
+            #expect(try await c.call(.getMaxOffset, q).responseCode == .success)
+            broker.setResponseDelay(.milliseconds(200))
+            let clock = ContinuousClock()
+            let t0 = clock.now
+            _ = try await c.call(.getMaxOffset, q)
+            #expect(clock.now - t0 >= .milliseconds(180))
+            broker.setResponseDelay(nil)
+            broker.pause()
+            await #expect(throws: TestConnection.TimedOut.self) { _ = try await c.call(.getMaxOffset, q, timeout: .milliseconds(200)) }
+            broker.pause(false)
+            #expect(try await c.call(.getMaxOffset, q).responseCode == .success)
+            broker.dropConnections()
+            try await c.waitClosed()
+        }
+    }
+
+    @Test func persistenceSurvivesRestartAndTruncatesATornTail() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mock-broker-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try await withCluster(configure: { $0.forEachBroker { $0.dataDirectory = dir } }) { cluster in
+            cluster.createTopic("P1", queues: 1)
+            let broker = cluster.brokers[0]
+            let c = try await TestConnection.connect(broker.address)
+            for i in 0..<10 {
+                _ = try await c.call(.sendMessageV2, Wire.sendFields(topic: "P1"), body: ByteBuffer(string: "p\(i)"))
+            }
+            _ = try await c.call(.updateConsumerOffset, ["consumerGroup": "GP", "topic": "P1", "queueId": "0", "commitOffset": "4"])
+            await broker.kill()
+            // A torn tail, as a crash mid-append would leave it.
+            let log = dir.appendingPathComponent(broker.name).appendingPathComponent("commitlog")
+            let handle = try FileHandle(forWritingTo: log)
+            try handle.seekToEnd()
+            try handle.write(contentsOf: Data([0, 0, 1, 0, 0xDA, 0xA3, 0x20, 0xA7, 1, 2, 3]))
+            try handle.close()
+            try await broker.restart()
+            #expect(broker.maxOffset(topic: "P1", queueId: 0) == 10)
+            #expect(broker.committedOffset(group: "GP", topic: "P1", queueId: 0) == 4)
+            let c2 = try await TestConnection.connect(broker.address)
+            let pull = try await c2.call(.pullMessage, Wire.pullFields(group: "GP", topic: "P1", queueId: 0, offset: 8, sysFlag: 4).merging(["subscription": "*"]))
+            #expect(try Wire.records(pull).map { String(buffer: $0.body) } == ["p8", "p9"])
+            // New appends continue cleanly after the truncated tail.
+            let r = try await c2.call(.sendMessageV2, Wire.sendFields(topic: "P1"), body: ByteBuffer(string: "p10"))
+            #expect(r.field("queueOffset") == "10")
+            await c2.close()
+        }
+    }
+}

@@ -1,0 +1,131 @@
+import NIOCore
+import RocketMQWire
+
+extension MockBroker {
+    /// PULL_MESSAGE (11) / LITE_PULL_MESSAGE (361), holding PULL_NOT_FOUND answers while `SUSPEND` allows.
+    func processPull(_ request: RemotingCommand, from connection: MockConnection, allowSuspend: Bool) throws -> ProcessResult {
+        let header = try PullMessageRequestHeader(fields: request.extFields ?? ExtFields())
+        let flags = PullSysFlag(rawValue: header.sysFlag)
+        let key = QueueKey(topic: header.topic, queueId: header.queueId)
+
+        return state.withLock { s -> ProcessResult in
+            guard s.running, let store = s.store else {
+                return .respond(response(to: request, .serviceNotAvailable, "broker is stopping"))
+            }
+            guard let topic = s.topics[header.topic] else {
+                return .respond(response(to: request, .topicNotExist, "topic[\(header.topic)] not exist, apply first please!"))
+            }
+            guard topic.perm.contains(.read) else {
+                return .respond(response(to: request, .noPermission, "the topic[\(header.topic)] pulling message is forbidden"))
+            }
+            guard header.queueId >= 0, header.queueId < topic.readQueueNums else {
+                return .respond(response(to: request, .systemError, "queueId[\(header.queueId)] is illegal, topic:[\(header.topic)] topicConfig.readQueueNums:[\(topic.readQueueNums)]"))
+            }
+            // The filter: from the request (SUBSCRIPTION flag) or from the group's heartbeat.
+            let subscription: SubscriptionData
+            if flags.contains(.subscription) {
+                do {
+                    subscription = try SubscriptionData.build(
+                        topic: header.topic, expression: header.subscription ?? "*", type: header.expressionType ?? "TAG")
+                } catch {
+                    return .respond(response(to: request, .subscriptionParseFailed, "parse the consumer's subscription failed"))
+                }
+            } else {
+                guard s.registry.hasConsumerGroup(header.consumerGroup) else {
+                    return .respond(response(to: request, .subscriptionNotExist, "the consumer's group info not exist"))
+                }
+                guard let stored = s.registry.subscription(group: header.consumerGroup, topic: header.topic) else {
+                    return .respond(response(to: request, .subscriptionNotExist, "the consumer's subscription not exist"))
+                }
+                if stored.subVersion < header.subVersion {
+                    return .respond(response(to: request, .subscriptionNotLatest, "the consumer's subscription not latest"))
+                }
+                subscription = stored
+            }
+            let type = subscription.expressionType.isEmpty ? "TAG" : subscription.expressionType
+            guard type == "TAG" else {
+                // As a broker with enablePropertyFilter=false (Java's default) answers.
+                return .respond(response(to: request, .systemError, "The broker does not support consumer to filter message by \(type)"))
+            }
+            let codes: Set<Int32>? = subscription.subString == "*" ? nil : Set(subscription.codeSet)
+            if flags.contains(.commitOffset), header.commitOffset >= 0 {
+                s.offsets[offsetKey(group: header.consumerGroup, topic: header.topic), default: [:]][header.queueId] = header.commitOffset
+                s.offsetsDirty = true
+            }
+            let result = store.get(
+                key, offset: header.queueOffset, maxCount: Int(max(1, header.maxMsgNums)),
+                maxBytes: Int(header.maxMsgBytes ?? Int32.max),
+                filter: { code in codes.map { $0.contains(Int32(truncatingIfNeeded: code)) } ?? true })
+            let code = Self.responseCode(for: result, requestOffset: header.queueOffset)
+            if code == .pullNotFound, allowSuspend, flags.contains(.suspend), header.suspendTimeoutMillis > 0 {
+                s.nextHoldID += 1
+                let id = s.nextHoldID
+                let timeout = connection.channel.eventLoop.scheduleTask(in: .milliseconds(header.suspendTimeoutMillis)) { [self] in
+                    expireHold(id: id, key: key)
+                }
+                s.holds[key, default: []].append(
+                    HeldPull(id: id, connection: connection, request: request, header: header, codes: codes, timeout: timeout))
+                return .none
+            }
+            return .respond(pullResponse(to: request, result: result, code: code))
+        }
+    }
+
+    static func responseCode(for result: GetMessageResult, requestOffset: Int64) -> ResponseCode {
+        switch result.status {
+        case .found: return .success
+        case .noMatchedMessage: return .pullRetryImmediately
+        case .noMessageInQueue: return requestOffset == 0 ? .pullNotFound : .pullOffsetMoved
+        case .offsetOverflowOne: return .pullNotFound
+        case .offsetTooSmall, .offsetOverflowBadly: return .pullOffsetMoved
+        }
+    }
+
+    func pullResponse(to request: RemotingCommand, result: GetMessageResult, code: ResponseCode) -> RemotingCommand {
+        var body: ByteBuffer?
+        if code == .success {
+            var buffer = ByteBuffer()
+            buffer.reserveCapacity(result.records.reduce(0) { $0 + $1.readableBytes })
+            for var r in result.records { buffer.writeBuffer(&r) }
+            body = buffer
+        }
+        let header = PullMessageResponseHeader(
+            suggestWhichBrokerId: 0, nextBeginOffset: result.nextBeginOffset, minOffset: result.minOffset,
+            maxOffset: result.maxOffset)
+        return response(to: request, code, result.status.rawValue, fields: header.fields, body: body)
+    }
+
+    /// New messages in `keys`: answer the pulls held on them whose filter matches.
+    func wakeHolds(_ keys: [QueueKey]) {
+        guard !keys.isEmpty else { return }
+        let woken = state.withLock { s -> [HeldPull] in
+            var out: [HeldPull] = []
+            for key in keys {
+                guard let holds = s.holds[key], !holds.isEmpty else { continue }
+                s.holds[key] = nil
+                out.append(contentsOf: holds)
+            }
+            return out
+        }
+        for hold in woken {
+            hold.timeout?.cancel()
+            answer(hold)
+        }
+    }
+
+    private func expireHold(id: Int, key: QueueKey) {
+        let hold = state.withLock { s -> HeldPull? in
+            guard let index = s.holds[key]?.firstIndex(where: { $0.id == id }) else { return nil }
+            return s.holds[key]?.remove(at: index)
+        }
+        if let hold { answer(hold) }
+    }
+
+    private func answer(_ hold: HeldPull) {
+        let result = (try? processPull(hold.request, from: hold.connection, allowSuspend: false))
+            ?? .respond(response(to: hold.request, .systemError, "pull failed"))
+        if case .respond(let r) = result { hold.connection.send(r) }
+    }
+
+    func offsetKey(group: String, topic: String) -> String { "\(topic)@\(group)" }
+}

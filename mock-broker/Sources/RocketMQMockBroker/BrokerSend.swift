@@ -1,0 +1,263 @@
+import Foundation
+import NIOCore
+import RocketMQWire
+
+extension MockBroker {
+    /// What storing one message produced.
+    struct Stored {
+        var record: MessageRecord
+        var offsetMessageID: String
+    }
+
+    static let scheduleTopic = "SCHEDULE_TOPIC_XXXX"
+    static let timerTopic = "rmq_sys_wheel_timer"
+
+    /// SEND_MESSAGE (10), SEND_MESSAGE_V2 (310), SEND_BATCH_MESSAGE (320).
+    func processSend(_ request: RemotingCommand, from connection: MockConnection) throws -> ProcessResult {
+        let fields = request.extFields ?? ExtFields()
+        let header = request.requestCode == .sendMessage
+            ? try SendMessageRequestHeader(fields: fields) : try SendMessageRequestHeader(v2Fields: fields)
+        let body = request.body ?? ByteBuffer()
+        guard body.readableBytes <= configuration.maxMessageSize else {
+            return .respond(response(to: request, .messageIllegal, "the message body size over max value, MAX: \(configuration.maxMessageSize)"))
+        }
+        if let properties = header.properties, properties.utf8.count > Int(Int16.max) {
+            return .respond(response(to: request, .messageIllegal, "the message properties are longer than 32767 bytes"))
+        }
+        let isBatch = request.requestCode == .sendBatchMessage || header.batch == true
+        let bornHost = MessageHost(connection.remoteAddress) ?? MessageHost(ip: [127, 0, 0, 1], port: 0)
+        let storeHost = MessageHost(address) ?? MessageHost(ip: [127, 0, 0, 1], port: Int32(port))
+        let now = Self.nowMillis()
+
+        var wake: [QueueKey] = []
+        let result: Result<RemotingCommand, SendRejection> = state.withLock { s in
+            guard s.running, s.store != nil else { return .failure(.init(.serviceNotAvailable, "broker is stopping")) }
+            // Topic: existing, auto-created through TBW102, or a retry topic created on demand.
+            var topicName = header.topic
+            var topic: TopicConfig
+            switch resolveTopic(&s, name: topicName, defaultTopic: header.defaultTopic, queueNums: header.defaultTopicQueueNums) {
+            case .success(let t): topic = t
+            case .failure(let rejection): return .failure(rejection)
+            }
+            guard topic.perm.contains(.write) else {
+                return .failure(.init(.noPermission, "the topic[\(topicName)] sending message is forbidden"))
+            }
+            var queueId = header.queueId
+            if queueId < 0 { queueId = Int32.random(in: 0..<max(1, topic.writeQueueNums)) }
+            guard queueId < max(topic.writeQueueNums, topic.readQueueNums) else {
+                return .failure(.init(.systemError, "queueId[\(queueId)] is illegal, topic:[\(topicName)] topicConfig.writeQueueNums:[\(topic.writeQueueNums)]"))
+            }
+            var sysFlag = header.sysFlag
+            var properties = MessageProperties(parsing: header.properties ?? "")
+            var reconsumeTimes = header.reconsumeTimes ?? 0
+            // A retry topic past its limit goes to the group's dead-letter queue.
+            if topicName.hasPrefix(TopicConfig.retryPrefix) {
+                let maxTimes = header.maxReconsumeTimes ?? 16
+                if reconsumeTimes > maxTimes {
+                    let group = String(topicName.dropFirst(TopicConfig.retryPrefix.count))
+                    topicName = TopicConfig.dlqPrefix + group
+                    topic = ensureTopic(&s, name: topicName, queues: 1)
+                    queueId = 0
+                }
+            }
+            _ = topic
+            properties[MessageProperty.cluster] = configuration.clusterName
+            if properties[MessageProperty.uniqueKey] == nil {
+                properties[MessageProperty.uniqueKey] = s.uniqueIDs(storeHost: storeHost).next(nowMillis: now)
+            }
+
+            if isBatch {
+                let entries: [BatchEntry]
+                do { entries = try MessageBatch.decode(body) } catch {
+                    return .failure(.init(.messageIllegal, "bad batch body: \(error)"))
+                }
+                guard !entries.isEmpty else { return .failure(.init(.messageIllegal, "empty batch")) }
+                var ids: [String] = []
+                var firstOffset: Int64 = -1
+                for entry in entries {
+                    var props = entry.properties
+                    for (k, v) in properties where props[k] == nil { props[k] = v }
+                    var record = makeRecord(
+                        topic: topicName, queueId: queueId, flag: entry.flag, sysFlag: sysFlag, body: entry.body,
+                        properties: props, bornTimestamp: header.bornTimestamp, bornHost: bornHost, storeHost: storeHost,
+                        reconsumeTimes: reconsumeTimes)
+                    do {
+                        _ = try s.store?.append(&record, storeTimestamp: now)
+                    } catch {
+                        return .failure(.init(.systemError, "store failed: \(error)"))
+                    }
+                    if firstOffset < 0 { firstOffset = record.queueOffset }
+                    ids.append(record.offsetMessageID)
+                }
+                wake.append(QueueKey(topic: topicName, queueId: queueId))
+                return .success(sendResponse(
+                    to: request, msgId: ids.joined(separator: ","), queueId: queueId, queueOffset: firstOffset,
+                    transactionId: properties[MessageProperty.uniqueKey]))
+            }
+
+            // Delayed (level or timer) and transactional messages are parked first.
+            var realTopic: String?
+            var deliverAfter: TimeAmount?
+            let delayLevel = Int32(properties[MessageProperty.delayTimeLevel] ?? "") ?? 0
+            let isHalf = sysFlag & MessageSysFlag.transactionMask == MessageSysFlag.transactionPreparedType
+            if isHalf {
+                properties[MessageProperty.realTopic] = topicName
+                properties[MessageProperty.realQueueId] = String(queueId)
+                properties[MessageProperty.delayTimeLevel] = nil
+                sysFlag &= ~MessageSysFlag.transactionMask
+                _ = ensureTopic(&s, name: TopicConfig.halfTopic, queues: 1)
+                topicName = TopicConfig.halfTopic
+                queueId = 0
+            } else if delayLevel > 0 {
+                properties[MessageProperty.realTopic] = topicName
+                properties[MessageProperty.realQueueId] = String(queueId)
+                realTopic = topicName
+                deliverAfter = configuration.delay(level: delayLevel)
+                let level = min(delayLevel, Int32(MockBrokerConfiguration.delayLevels.count))
+                _ = ensureTopic(&s, name: Self.scheduleTopic, queues: Int32(MockBrokerConfiguration.delayLevels.count))
+                topicName = Self.scheduleTopic
+                queueId = level - 1
+            } else if let deliverAt = timerDeliverTime(properties, now: now) {
+                guard deliverAt - now <= 3 * 24 * 3600 * 1000 else {
+                    return .failure(.init(.messageIllegal, "timer message delay exceeds 3 days"))
+                }
+                if deliverAt > now {
+                    properties[MessageProperty.realTopic] = topicName
+                    properties[MessageProperty.realQueueId] = String(queueId)
+                    realTopic = topicName
+                    deliverAfter = .milliseconds(deliverAt - now)
+                    _ = ensureTopic(&s, name: Self.timerTopic, queues: 1)
+                    topicName = Self.timerTopic
+                    queueId = 0
+                }
+            }
+            var record = makeRecord(
+                topic: topicName, queueId: queueId, flag: header.flag, sysFlag: sysFlag, body: body,
+                properties: properties, bornTimestamp: header.bornTimestamp, bornHost: bornHost, storeHost: storeHost,
+                reconsumeTimes: reconsumeTimes)
+            reconsumeTimes = 0
+            do {
+                _ = try s.store?.append(&record, storeTimestamp: now)
+            } catch {
+                return .failure(.init(.systemError, "store failed: \(error)"))
+            }
+            if isHalf {
+                let immunity = Int64(properties["CHECK_IMMUNITY_TIME_IN_SECONDS"] ?? "").map { $0 * 1000 }
+                let after = immunity ?? configuration.transactionTimeout.nanoseconds / 1_000_000
+                s.halfMessages[record.commitLogOffset] = HalfMessage(
+                    commitLogOffset: record.commitLogOffset, storedAt: now, checks: 0,
+                    checkAfterMillis: Int64(Double(after) * configuration.delayScale))
+            } else if let realTopic, let deliverAfter {
+                scheduleDelivery(of: record, to: realTopic, after: deliverAfter)
+            } else {
+                wake.append(QueueKey(topic: topicName, queueId: queueId))
+            }
+            return .success(sendResponse(
+                to: request, msgId: record.offsetMessageID, queueId: queueId, queueOffset: record.queueOffset,
+                transactionId: properties[MessageProperty.uniqueKey]))
+        }
+        wakeHolds(wake)
+        switch result {
+        case .success(let r): return .respond(r)
+        case .failure(let rejection): return .respond(response(to: request, rejection.code, rejection.remark))
+        }
+    }
+
+    struct SendRejection: Error {
+        var code: ResponseCode
+        var remark: String
+        init(_ code: ResponseCode, _ remark: String) {
+            self.code = code
+            self.remark = remark
+        }
+    }
+
+    func sendResponse(to request: RemotingCommand, msgId: String, queueId: Int32, queueOffset: Int64, transactionId: String?) -> RemotingCommand {
+        var fields = ExtFields()
+        fields.javaInitialCapacity = 256  // Java adds MSG_REGION/TRACE_ON with addExtField first
+        fields["MSG_REGION"] = "DefaultRegion"
+        fields["TRACE_ON"] = "true"
+        SendMessageResponseHeader(msgId: msgId, queueId: queueId, queueOffset: queueOffset, transactionId: transactionId)
+            .encode(into: &fields)
+        return response(to: request, .success, fields: fields)
+    }
+
+    /// The absolute delivery time of a 5.x timer message, if it is one.
+    func timerDeliverTime(_ properties: MessageProperties, now: Int64) -> Int64? {
+        if let at = properties[MessageProperty.timerDeliverMilliseconds].flatMap({ Int64($0) }) { return at }
+        if let sec = properties[MessageProperty.timerDelaySeconds].flatMap({ Int64($0) }) { return now + sec * 1000 }
+        if let ms = properties[MessageProperty.timerDelayMilliseconds].flatMap({ Int64($0) }) { return now + ms }
+        return nil
+    }
+
+    func makeRecord(
+        topic: String, queueId: Int32, flag: Int32, sysFlag: Int32, body: ByteBuffer, properties: MessageProperties,
+        bornTimestamp: Int64, bornHost: MessageHost, storeHost: MessageHost, reconsumeTimes: Int32
+    ) -> MessageRecord {
+        var properties = properties
+        properties[MessageProperty.messageRegion] = properties[MessageProperty.messageRegion] ?? "DefaultRegion"
+        properties[MessageProperty.traceSwitch] = properties[MessageProperty.traceSwitch] ?? "true"
+        return MessageRecord(
+            topic: topic, body: body, properties: properties, queueId: queueId, flag: flag, sysFlag: sysFlag,
+            bornTimestamp: bornTimestamp, bornHost: bornHost, storeHost: storeHost, reconsumeTimes: reconsumeTimes)
+    }
+
+    /// An existing topic, or one created for this send (auto-create through TBW102, or a retry topic).
+    func resolveTopic(_ s: inout State, name: String, defaultTopic: String?, queueNums: Int32?) -> Result<TopicConfig, SendRejection> {
+        if let t = s.topics[name] { return .success(t) }
+        if name.hasPrefix(TopicConfig.retryPrefix) || name.hasPrefix(TopicConfig.dlqPrefix) {
+            return .success(ensureTopic(&s, name: name, queues: 1))
+        }
+        if configuration.autoCreateTopics, let key = defaultTopic, let template = s.topics[key],
+            template.perm.contains(.inherit)
+        {
+            let queues = min(queueNums ?? configuration.defaultQueueNums, template.writeQueueNums)
+            return .success(ensureTopic(&s, name: name, queues: max(1, queues)))
+        }
+        return .failure(.init(.topicNotExist, "topic[\(name)] not exist, apply first please!"))
+    }
+
+    /// Creates `name` with `queues` queues if it does not exist; routes and the topic file follow.
+    @discardableResult
+    func ensureTopic(_ s: inout State, name: String, queues: Int32) -> TopicConfig {
+        if let t = s.topics[name] { return t }
+        let t = TopicConfig(name: name, queues: queues)
+        s.topics[name] = t
+        let snapshot = s.topics
+        eventLoop.execute { [self] in
+            persistTopics(snapshot)
+            directory.routesChanged()
+        }
+        return t
+    }
+
+    /// Moves a parked (delayed) message into its real topic after `delay`.
+    func scheduleDelivery(of parked: MessageRecord, to realTopic: String, after delay: TimeAmount) {
+        eventLoop.scheduleTask(in: delay) { [self] in
+            let key = state.withLock { s -> QueueKey? in
+                guard s.running else { return nil }
+                let queueId = Int32(parked.properties[MessageProperty.realQueueId] ?? "") ?? 0
+                let topic = ensureTopic(&s, name: realTopic, queues: max(queueId + 1, 1))
+                var record = parked
+                record.topic = realTopic
+                record.queueId = min(queueId, max(0, topic.writeQueueNums - 1))
+                do { _ = try s.store?.append(&record, storeTimestamp: Self.nowMillis()) } catch {
+                    logger.error("delayed delivery failed", metadata: ["error": "\(error)"])
+                    return nil
+                }
+                return QueueKey(topic: record.topic, queueId: record.queueId)
+            }
+            if let key { wakeHolds([key]) }
+        }
+    }
+}
+
+extension MockBroker.State {
+    /// The broker's UNIQ_KEY generator (for messages that arrive without one).
+    mutating func uniqueIDs(storeHost: MessageHost) -> UniqueIDGenerator {
+        if let g = uniqueIDGenerator { return g }
+        let g = UniqueIDGenerator(ip: storeHost.ip, pid: Int32(getpid()), seed: Int32.random(in: Int32.min...Int32.max))
+        uniqueIDGenerator = g
+        return g
+    }
+}

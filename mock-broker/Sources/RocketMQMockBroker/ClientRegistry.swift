@@ -1,0 +1,166 @@
+import RocketMQWire
+
+/// Producer and consumer groups a broker knows from heartbeats, per connection (Java's `ProducerManager` and
+/// `ConsumerManager`). Not thread-safe: the broker serialises access.
+struct ClientRegistry {
+    struct Member {
+        var connection: MockConnection
+        var clientID: String
+        var lastHeartbeat: Int64
+    }
+
+    struct ConsumerGroup {
+        var members: [Member] = []
+        var subscriptions: [String: SubscriptionData] = [:]
+        var broadcasting = false
+
+        var topics: Set<String> { Set(subscriptions.keys) }
+    }
+
+    private(set) var consumers: [String: ConsumerGroup] = [:]
+    private(set) var producers: [String: [Member]] = [:]
+
+    /// A heartbeat from `connection`. Returns the consumer groups whose membership or topic set changed (to notify).
+    mutating func heartbeat(_ data: HeartbeatData, connection: MockConnection, now: Int64) -> [String] {
+        var changed: [String] = []
+        for producer in data.producerDataSet {
+            var members = producers[producer.groupName, default: []]
+            if let i = members.firstIndex(where: { $0.connection == connection }) {
+                members[i].lastHeartbeat = now
+                members[i].clientID = data.clientID
+            } else {
+                members.append(Member(connection: connection, clientID: data.clientID, lastHeartbeat: now))
+            }
+            producers[producer.groupName] = members
+        }
+        for consumer in data.consumerDataSet {
+            var group = consumers[consumer.groupName, default: ConsumerGroup()]
+            group.broadcasting = consumer.messageModel?.rawValue == "BROADCASTING"
+            var groupChanged = false
+            if let i = group.members.firstIndex(where: { $0.connection == connection }) {
+                group.members[i].lastHeartbeat = now
+                group.members[i].clientID = data.clientID
+            } else {
+                group.members.append(Member(connection: connection, clientID: data.clientID, lastHeartbeat: now))
+                groupChanged = true
+            }
+            if !data.withoutSub {
+                let before = group.topics
+                var updated: [String: SubscriptionData] = [:]
+                for sub in consumer.subscriptionDataSet {
+                    if let old = group.subscriptions[sub.topic], old.subVersion > sub.subVersion {
+                        updated[sub.topic] = old  // a newer stored subscription wins
+                    } else {
+                        updated[sub.topic] = sub
+                    }
+                }
+                // Java only removes topics no member subscribes to any more; with one heartbeat per member we keep
+                // the union of what live members sent, approximated by replacing with the latest full set.
+                group.subscriptions = updated
+                if group.topics != before { groupChanged = true }
+            }
+            consumers[consumer.groupName] = group
+            if groupChanged && !group.broadcasting { changed.append(consumer.groupName) }
+        }
+        return changed
+    }
+
+    /// UNREGISTER_CLIENT for one connection. Returns consumer groups to notify.
+    mutating func unregister(connection: MockConnection, producerGroup: String?, consumerGroup: String?) -> [String] {
+        if let producerGroup {
+            producers[producerGroup]?.removeAll { $0.connection == connection }
+            if producers[producerGroup]?.isEmpty == true { producers[producerGroup] = nil }
+        }
+        guard let consumerGroup else { return [] }
+        return removeConsumer(connection, from: consumerGroup) ? [consumerGroup] : []
+    }
+
+    /// Removes every registration of a closed connection. Returns consumer groups to notify.
+    mutating func connectionClosed(_ connection: MockConnection) -> [String] {
+        for name in Array(producers.keys) {
+            producers[name]?.removeAll { $0.connection == connection }
+            if producers[name]?.isEmpty == true { producers[name] = nil }
+        }
+        return Array(consumers.keys).filter { removeConsumer(connection, from: $0) }
+    }
+
+    private mutating func removeConsumer(_ connection: MockConnection, from name: String) -> Bool {
+        guard var group = consumers[name], group.members.contains(where: { $0.connection == connection }) else {
+            return false
+        }
+        group.members.removeAll { $0.connection == connection }
+        if group.members.isEmpty {
+            consumers[name] = nil
+            return false
+        }
+        consumers[name] = group
+        return !group.broadcasting
+    }
+
+    /// Connections whose last heartbeat is older than `now - timeout`.
+    func expired(now: Int64, timeoutMillis: Int64) -> [MockConnection] {
+        var result = Set<MockConnection>()
+        for group in consumers.values {
+            for m in group.members where now - m.lastHeartbeat > timeoutMillis { result.insert(m.connection) }
+        }
+        for members in producers.values {
+            for m in members where now - m.lastHeartbeat > timeoutMillis { result.insert(m.connection) }
+        }
+        return Array(result)
+    }
+
+    /// The client ids of a group, one per registered connection (Java does not de-duplicate).
+    func consumerIDs(_ group: String) -> [String] {
+        consumers[group]?.members.map(\.clientID) ?? []
+    }
+
+    func members(_ group: String) -> [MockConnection] {
+        consumers[group]?.members.map(\.connection) ?? []
+    }
+
+    func subscription(group: String, topic: String) -> SubscriptionData? {
+        consumers[group]?.subscriptions[topic]
+    }
+
+    func hasConsumerGroup(_ group: String) -> Bool { consumers[group] != nil }
+
+    /// One live connection of a producer group (for CHECK_TRANSACTION_STATE).
+    func producerConnection(_ group: String) -> MockConnection? {
+        producers[group]?.last?.connection
+    }
+}
+
+/// Queue locks for orderly consumers (Java's `RebalanceLockManager`): a lease per queue, 60 s by default.
+struct LockTable {
+    struct Lease {
+        var clientID: String
+        var lastUpdate: Int64
+    }
+
+    private var locks: [String: [MessageQueueData: Lease]] = [:]
+    var leaseMillis: Int64
+
+    init(leaseMillis: Int64) { self.leaseMillis = leaseMillis }
+
+    /// Locks what is free, expired or already ours; returns the queues now held by `clientID`.
+    mutating func lock(group: String, clientID: String, queues: [MessageQueueData], now: Int64) -> [MessageQueueData] {
+        var table = locks[group, default: [:]]
+        var granted: [MessageQueueData] = []
+        for mq in queues {
+            if let lease = table[mq], lease.clientID != clientID, now - lease.lastUpdate <= leaseMillis {
+                continue
+            }
+            table[mq] = Lease(clientID: clientID, lastUpdate: now)
+            granted.append(mq)
+        }
+        locks[group] = table
+        return granted
+    }
+
+    /// Releases the queues held by `clientID`.
+    mutating func unlock(group: String, clientID: String, queues: [MessageQueueData]) {
+        for mq in queues where locks[group]?[mq]?.clientID == clientID {
+            locks[group]?[mq] = nil
+        }
+    }
+}

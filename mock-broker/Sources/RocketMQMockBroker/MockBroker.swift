@@ -1,0 +1,236 @@
+import Foundation
+import Logging
+import NIOCore
+import RocketMQWire
+import Synchronization
+
+/// One mock broker: stores messages in the real store format, serves sends, pulls with long polling, offsets,
+/// heartbeats and consumer groups, retries and dead letters, queue locks and transactions.
+public final class MockBroker: RequestProcessor, Sendable {
+    /// Its settings.
+    public let configuration: MockBrokerConfiguration
+    let server: MockServer
+    let eventLoop: EventLoop
+    let logger: Logger
+    let state: Mutex<State>
+    let directory: BrokerDirectory
+
+    struct HeldPull {
+        var id: Int
+        var connection: MockConnection
+        var request: RemotingCommand
+        var header: PullMessageRequestHeader
+        var codes: Set<Int32>?
+        var timeout: Scheduled<Void>?
+    }
+
+    struct HalfMessage {
+        var commitLogOffset: Int64
+        var storedAt: Int64
+        var checks: Int
+        var checkAfterMillis: Int64
+    }
+
+    struct State {
+        var store: MessageStore?
+        var topics: [String: TopicConfig] = [:]
+        var registry = ClientRegistry()
+        var offsets: [String: [Int32: Int64]] = [:]
+        var offsetsDirty = false
+        var locks: LockTable
+        var holds: [QueueKey: [HeldPull]] = [:]
+        var halfMessages: [Int64: HalfMessage] = [:]
+        var nextHoldID = 0
+        var uniqueIDGenerator: UniqueIDGenerator?
+        var tasks: [RepeatedTask] = []
+        var running = false
+    }
+
+    init(configuration: MockBrokerConfiguration, group: EventLoopGroup, directory: BrokerDirectory, logger: Logger) {
+        self.configuration = configuration
+        self.eventLoop = group.next()
+        self.directory = directory
+        var logger = logger
+        logger[metadataKey: "broker"] = "\(configuration.name)"
+        self.logger = logger
+        self.state = Mutex(State(locks: LockTable(leaseMillis: configuration.lockLease.nanoseconds / 1_000_000)))
+        self.server = MockServer(host: configuration.host, group: group, logger: logger)
+    }
+
+    /// `host:port` as clients see it.
+    public var address: String { server.address }
+    /// The bound port.
+    public var port: Int { server.port }
+    /// The broker name.
+    public var name: String { configuration.name }
+    /// Whether it is serving.
+    public var isRunning: Bool { state.withLock { $0.running } }
+
+    // MARK: lifecycle
+
+    /// Opens the store (replaying the data directory) and starts listening on `port`.
+    func start(port: Int) async throws {
+        let dir = configuration.dataDirectory?.appendingPathComponent(configuration.name)
+        let persisted = try dir.map { try PersistedState.load(from: $0) }
+        try state.withLock { s in
+            if s.store == nil || dir != nil {
+                s.store?.close()
+                s.store = try MessageStore(directory: dir)
+                if let persisted {
+                    s.topics = persisted.topics
+                    s.offsets = persisted.offsets
+                }
+            }
+            s.topics[TopicConfig.autoCreateKey] = configuration.autoCreateTopics
+                ? TopicConfig(name: TopicConfig.autoCreateKey, queues: configuration.defaultQueueNums, perm: [.read, .write, .inherit])
+                : nil
+            s.registry = ClientRegistry()
+            s.holds = [:]
+        }
+        try await server.start(port: port, processor: self)
+        let scan = eventLoop.scheduleRepeatedTask(initialDelay: configuration.clientScanInterval, delay: configuration.clientScanInterval) { [weak self] _ in
+            self?.expireClients()
+        }
+        let flush = eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { [weak self] _ in
+            self?.persistIfDirty()
+        }
+        let interval = max(configuration.scaled(configuration.transactionCheckInterval), .milliseconds(5))
+        let check = eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { [weak self] _ in
+            self?.checkTransactions()
+        }
+        state.withLock {
+            $0.tasks = [scan, flush, check]
+            $0.running = true
+        }
+        directory.register(self)
+    }
+
+    /// Stops serving: leaves the routes, closes the listener and every connection, persists offsets.
+    func stop() async {
+        directory.unregister(self)
+        let (tasks, holds) = state.withLock { s -> ([RepeatedTask], [HeldPull]) in
+            s.running = false
+            let t = s.tasks
+            s.tasks = []
+            let h = s.holds.values.flatMap { $0 }
+            s.holds = [:]
+            return (t, h)
+        }
+        for t in tasks { t.cancel() }
+        for h in holds { h.timeout?.cancel() }
+        await server.stop()
+        persistIfDirty()
+        state.withLock {
+            $0.registry = ClientRegistry()
+            if configuration.dataDirectory != nil {
+                $0.store?.close()
+                $0.store = nil
+            }
+        }
+    }
+
+    /// Graceful drain: leave the routes at once, answer GO_AWAY to new clients for `grace`, then stop.
+    func drain(grace: TimeAmount) async {
+        directory.unregister(self)
+        server.updateFaults { $0.goingAway = true }
+        logger.info("draining: answering GO_AWAY", metadata: ["grace": "\(grace)"])
+        try? await Task.sleep(for: .nanoseconds(grace.nanoseconds))
+        await stop()
+    }
+
+    // MARK: topics
+
+    /// Creates (or updates) a topic on this broker.
+    public func createTopic(_ topic: TopicConfig) {
+        state.withLock {
+            $0.topics[topic.name] = topic
+        }
+        persistTopics()
+        directory.routesChanged()
+    }
+
+    /// The topics this broker holds.
+    public var topics: [TopicConfig] { state.withLock { Array($0.topics.values) } }
+
+    func topicConfig(_ name: String) -> TopicConfig? { state.withLock { $0.topics[name] } }
+
+    // MARK: RequestProcessor
+
+    static let supported: Set<Int32> = [
+        RequestCode.sendMessage, .sendMessageV2, .sendBatchMessage, .pullMessage, .litePullMessage,
+        .queryConsumerOffset, .updateConsumerOffset, .searchOffsetByTimestamp, .getMaxOffset, .getMinOffset,
+        .getEarliestMsgStoreTime, .heartBeat, .unregisterClient, .consumerSendMsgBack, .endTransaction,
+        .getConsumerListByGroup, .lockBatchMQ, .unlockBatchMQ, .checkClientConfig, .updateAndCreateTopic,
+    ].reduce(into: Set<Int32>()) { $0.insert($1.rawValue) }
+
+    func supports(_ code: RequestCode) -> Bool { Self.supported.contains(code.rawValue) }
+
+    func process(_ request: RemotingCommand, from connection: MockConnection) -> ProcessResult {
+        do {
+            switch request.requestCode {
+            case .sendMessage, .sendMessageV2, .sendBatchMessage: return try processSend(request, from: connection)
+            case .pullMessage, .litePullMessage: return try processPull(request, from: connection, allowSuspend: true)
+            case .queryConsumerOffset: return try queryOffset(request)
+            case .updateConsumerOffset: return try updateOffset(request)
+            case .searchOffsetByTimestamp, .getMaxOffset, .getMinOffset, .getEarliestMsgStoreTime:
+                return try offsetQuery(request)
+            case .heartBeat: return try heartbeat(request, from: connection)
+            case .unregisterClient: return try unregister(request, from: connection)
+            case .getConsumerListByGroup: return try consumerList(request)
+            case .consumerSendMsgBack: return try sendBack(request)
+            case .endTransaction: return try endTransaction(request)
+            case .lockBatchMQ, .unlockBatchMQ: return try lock(request)
+            case .checkClientConfig: return .respond(.response(to: request, code: .success, version: configuration.version))
+            case .updateAndCreateTopic: return try createTopic(request)
+            default:
+                return .respond(.response(to: request, code: .requestCodeNotSupported, remark: " request type \(request.code) not supported"))
+            }
+        } catch let error as WireError {
+            return .respond(response(to: request, .systemError, "\(error)"))
+        } catch {
+            return .respond(response(to: request, .systemError, "\(error)"))
+        }
+    }
+
+    func connectionClosed(_ connection: MockConnection) {
+        let notify = state.withLock { s -> [(String, [MockConnection])] in
+            for key in Array(s.holds.keys) {
+                s.holds[key]?.removeAll { hold in
+                    guard hold.connection == connection else { return false }
+                    hold.timeout?.cancel()
+                    return true
+                }
+            }
+            return s.registry.connectionClosed(connection).map { ($0, s.registry.members($0)) }
+        }
+        self.notify(notify)
+    }
+
+    func response(to request: RemotingCommand, _ code: ResponseCode, _ remark: String? = nil, fields: ExtFields? = nil, body: ByteBuffer? = nil) -> RemotingCommand {
+        var r = RemotingCommand.response(to: request, code: code, remark: remark, extFields: fields, body: body, version: configuration.version)
+        r.serializeType = .json  // Java answers in its own (JSON) serialization whatever the request used
+        return r
+    }
+
+    static func nowMillis() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+
+    // MARK: notifications
+
+    func notify(_ groups: [(String, [MockConnection])]) {
+        for (group, members) in groups {
+            for member in members {
+                member.pushOneway(.notifyConsumerIdsChanged, fields: NotifyConsumerIdsChangedRequestHeader(consumerGroup: group).fields)
+            }
+        }
+    }
+
+    private func expireClients() {
+        let now = Self.nowMillis()
+        let expired = state.withLock { $0.registry.expired(now: now, timeoutMillis: configuration.clientExpiry.nanoseconds / 1_000_000) }
+        for connection in expired {
+            logger.info("client heartbeat expired; closing", metadata: ["remote": "\(connection.remoteAddress)"])
+            connection.close()  // channelInactive unregisters it and notifies its groups
+        }
+    }
+}
+

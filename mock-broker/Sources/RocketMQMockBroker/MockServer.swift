@@ -1,0 +1,283 @@
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import RocketMQRemoting
+import RocketMQWire
+
+/// One accepted client connection of a mock server.
+public final class MockConnection: Sendable, Hashable, CustomStringConvertible {
+    /// A process-unique id.
+    public let id: Int
+    /// The remote address as `ip:port`.
+    public let remoteAddress: String
+    let channel: Channel
+    private let state = NIOLockedValueBox(State())
+
+    struct State {
+        var lastActivityNanos: UInt64 = 0
+        var clientVersion: Int32 = 0
+        var opaque: Int32 = 0
+    }
+
+    init(id: Int, channel: Channel) {
+        self.id = id
+        self.channel = channel
+        self.remoteAddress = Self.format(channel.remoteAddress)
+    }
+
+    static func format(_ address: SocketAddress?) -> String {
+        guard let address, let ip = address.ipAddress, let port = address.port else { return "unknown" }
+        if case .v6 = address { return "[\(ip)]:\(port)" }
+        return "\(ip):\(port)"
+    }
+
+    func touch(version: Int32) {
+        state.withLockedValue {
+            $0.lastActivityNanos = NIODeadline.now().uptimeNanoseconds
+            $0.clientVersion = version
+        }
+    }
+
+    var lastActivity: NIODeadline { NIODeadline.uptimeNanoseconds(state.withLockedValue { $0.lastActivityNanos }) }
+
+    /// Writes and flushes a command (a response, or a request the server pushes).
+    func send(_ command: RemotingCommand) {
+        channel.writeAndFlush(command, promise: nil)
+    }
+
+    /// Pushes a oneway request to the client with a fresh opaque.
+    func pushOneway(_ code: RequestCode, fields: ExtFields, body: ByteBuffer? = nil) {
+        let opaque = state.withLockedValue {
+            $0.opaque &+= 1
+            return $0.opaque
+        }
+        var command = RemotingCommand.request(code, opaque: opaque, extFields: fields, body: body, oneway: true)
+        command.version = RemotingCommand.defaultVersion
+        send(command)
+    }
+
+    /// Closes the connection.
+    func close() { channel.close(promise: nil) }
+
+    public static func == (lhs: MockConnection, rhs: MockConnection) -> Bool { lhs.id == rhs.id }
+    public func hash(into hasher: inout Hasher) { hasher.combine(id) }
+    public var description: String { "conn#\(id)(\(remoteAddress))" }
+}
+
+/// How a role answers one request.
+enum ProcessResult {
+    /// Send this response now.
+    case respond(RemotingCommand)
+    /// Nothing to send (oneway request, or the role answers later through the connection).
+    case none
+}
+
+/// A role served on a port: the name server or a broker.
+protocol RequestProcessor: AnyObject, Sendable {
+    /// Whether the role has a processor for the code (unknown codes get REQUEST_CODE_NOT_SUPPORTED).
+    func supports(_ code: RequestCode) -> Bool
+    /// Handles a request on the connection's event loop.
+    func process(_ request: RemotingCommand, from connection: MockConnection) -> ProcessResult
+    /// A connection closed.
+    func connectionClosed(_ connection: MockConnection)
+}
+
+/// Faults a test can inject into a mock server.
+public struct FaultState: Sendable {
+    /// Accept requests but never answer them.
+    public var paused = false
+    /// Delay every response by this long.
+    public var responseDelay: TimeAmount?
+    /// Answer the next `count` requests (not oneway) with `code`.
+    public var failNext: (count: Int, code: ResponseCode, remark: String)?
+    /// Answer GO_AWAY to clients above V5_3_1 (graceful drain).
+    public var goingAway = false
+}
+
+/// A listening socket with its connections: frames in, the role's answers out, faults applied in between.
+final class MockServer: Sendable {
+    let host: String
+    let group: EventLoopGroup
+    let logger: Logger
+    private let state = NIOLockedValueBox(ServerState())
+    private static let ids = NIOLockedValueBox(0)
+
+    struct ServerState {
+        var listener: Channel?
+        var port: Int = 0
+        var connections: [Int: MockConnection] = [:]
+        var faults = FaultState()
+        var processor: (any RequestProcessor)?
+    }
+
+    init(host: String, group: EventLoopGroup, logger: Logger) {
+        self.host = host
+        self.group = group
+        self.logger = logger
+    }
+
+    /// The bound port (0 before `start`).
+    var port: Int { state.withLockedValue { $0.port } }
+    /// `host:port`.
+    var address: String { "\(host):\(port)" }
+    /// Whether the listener is up.
+    var isListening: Bool { state.withLockedValue { $0.listener != nil } }
+
+    var faults: FaultState {
+        get { state.withLockedValue { $0.faults } }
+    }
+
+    func updateFaults(_ body: @Sendable (inout FaultState) -> Void) {
+        state.withLockedValue { body(&$0.faults) }
+    }
+
+    var connections: [MockConnection] { state.withLockedValue { Array($0.connections.values) } }
+
+    /// Binds `port` (0 = ephemeral; a previous port when restarting) and serves `processor` there.
+    func start(port: Int, processor: any RequestProcessor) async throws {
+        state.withLockedValue { $0.processor = processor }
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelInitializer { [self] channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let id = Self.ids.withLockedValue {
+                        $0 += 1
+                        return $0
+                    }
+                    let connection = MockConnection(id: id, channel: channel)
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RemotingFrameDecoder()))
+                    try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(RemotingFrameEncoder()))
+                    try channel.pipeline.syncOperations.addHandler(MockServerHandler(server: self, connection: connection))
+                }
+            }
+        let listener = try await bootstrap.bind(host: host, port: port).get()
+        let bound = listener.localAddress?.port ?? port
+        state.withLockedValue {
+            $0.listener = listener
+            $0.port = bound
+            $0.faults = FaultState()
+        }
+    }
+
+    /// Stops listening and closes every connection (no GO_AWAY): a crash, as far as clients can tell.
+    func stop() async {
+        let (listener, conns) = state.withLockedValue { s -> (Channel?, [MockConnection]) in
+            let l = s.listener
+            s.listener = nil
+            s.faults = FaultState()
+            return (l, Array(s.connections.values))
+        }
+        try? await listener?.close()
+        for c in conns { try? await c.channel.close() }
+    }
+
+    /// Closes every client connection but keeps listening.
+    func dropConnections() {
+        for c in connections { c.close() }
+    }
+
+    func register(_ connection: MockConnection) {
+        state.withLockedValue { $0.connections[connection.id] = connection }
+    }
+
+    func unregister(_ connection: MockConnection) {
+        let processor = state.withLockedValue { s -> (any RequestProcessor)? in
+            s.connections.removeValue(forKey: connection.id) != nil ? s.processor : nil
+        }
+        processor?.connectionClosed(connection)
+    }
+
+    /// Runs a request through faults, drain and the role; returns what to write (nil: nothing).
+    func handle(_ request: RemotingCommand, from connection: MockConnection) -> (RemotingCommand?, TimeAmount?) {
+        connection.touch(version: request.version)
+        guard !request.isResponse else { return (nil, nil) }  // answers to our pushes (e.g. running info): ignored
+        let code = request.requestCode
+        guard let processor = state.withLockedValue({ $0.processor }) else { return (nil, nil) }
+        // Java's order: no processor -> NOT_SUPPORTED (even while draining), then GO_AWAY.
+        guard processor.supports(code) else {
+            if request.isOneway { return (nil, nil) }
+            return (RemotingCommand.response(
+                to: request, code: .requestCodeNotSupported, remark: " request type \(code.rawValue) not supported"), nil)
+        }
+        let decision = state.withLockedValue { s -> (pause: Bool, goAway: Bool, fail: (ResponseCode, String)?, delay: TimeAmount?) in
+            if s.faults.paused { return (true, false, nil, nil) }
+            if s.faults.goingAway && request.version > MQVersion.v5_3_1.rawValue { return (false, true, nil, nil) }
+            var fail: (ResponseCode, String)?
+            if !request.isOneway, let f = s.faults.failNext, f.count > 0 {
+                fail = (f.code, f.remark)
+                s.faults.failNext = f.count > 1 ? (f.count - 1, f.code, f.remark) : nil
+            }
+            return (false, false, fail, s.faults.responseDelay)
+        }
+        if decision.pause { return (nil, nil) }
+        if decision.goAway {
+            if request.isOneway { return (nil, nil) }
+            var goAway = RemotingCommand.response(to: request, code: .goAway, remark: "please go away")
+            goAway.extFields = nil
+            return (goAway, nil)
+        }
+        if let (code, remark) = decision.fail {
+            return (RemotingCommand.response(to: request, code: code, remark: remark), decision.delay)
+        }
+        switch processor.process(request, from: connection) {
+        case .respond(let response):
+            return request.isOneway ? (nil, nil) : (response, decision.delay)
+        case .none:
+            return (nil, nil)
+        }
+    }
+}
+
+/// The per-connection handler: decode → server.handle → write, flushing once per read burst.
+final class MockServerHandler: ChannelInboundHandler, Sendable {
+    typealias InboundIn = RemotingCommand
+    typealias OutboundOut = RemotingCommand
+
+    let server: MockServer
+    let connection: MockConnection
+
+    init(server: MockServer, connection: MockConnection) {
+        self.server = server
+        self.connection = connection
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        server.register(connection)
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        server.unregister(connection)
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let request = unwrapInboundIn(data)
+        let (response, delay) = server.handle(request, from: connection)
+        guard let response else { return }
+        if let delay {
+            let channel = context.channel
+            context.eventLoop.scheduleTask(in: delay) {
+                channel.writeAndFlush(response, promise: nil)
+            }
+        } else {
+            context.write(wrapOutboundOut(response), promise: nil)
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        context.flush()
+        context.fireChannelReadComplete()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        // Malformed frames (and any other error) close only this connection, as Java's NettyDecoder does.
+        server.logger.warning(
+            "closing connection after error", metadata: ["remote": "\(connection.remoteAddress)", "error": "\(error)"])
+        context.close(promise: nil)
+    }
+}

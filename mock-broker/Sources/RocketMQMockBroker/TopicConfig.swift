@@ -1,0 +1,48 @@
+/// A topic as one broker holds it.
+public struct TopicConfig: Hashable, Sendable {
+    /// Read (2) | write (4)... in Java's bit layout: 8 PRIORITY, 4 READ, 2 WRITE, 1 INHERIT.
+    public struct Permission: OptionSet, Hashable, Sendable {
+        public var rawValue: Int32
+        public init(rawValue: Int32) { self.rawValue = rawValue }
+        /// Queues may be read.
+        public static let read = Permission(rawValue: 4)
+        /// Queues may be written.
+        public static let write = Permission(rawValue: 2)
+        /// Other topics may inherit from it (TBW102).
+        public static let inherit = Permission(rawValue: 1)
+    }
+
+    /// The topic name.
+    public var name: String
+    /// How many queues consumers read.
+    public var readQueueNums: Int32
+    /// How many queues producers write.
+    public var writeQueueNums: Int32
+    /// Permissions.
+    public var perm: Permission
+    /// Java's `topicSysFlag` (unit flags); 0 normally.
+    public var topicSysFlag: Int32 = 0
+
+    /// Creates a topic config with read = write = `queues`.
+    public init(name: String, queues: Int32, perm: Permission = [.read, .write]) {
+        self.name = name
+        self.readQueueNums = queues
+        self.writeQueueNums = queues
+        self.perm = perm
+    }
+
+    /// The auto-create key topic: producers fall back to its route for unknown topics.
+    public static let autoCreateKey = "TBW102"
+    /// Where transactional half messages wait.
+    public static let halfTopic = "RMQ_SYS_TRANS_HALF_TOPIC"
+    /// Prefix of a consumer group's retry topic.
+    public static let retryPrefix = "%RETRY%"
+    /// Prefix of a consumer group's dead-letter topic.
+    public static let dlqPrefix = "%DLQ%"
+}
+
+/// A queue of a topic on one broker.
+struct QueueKey: Hashable, Sendable {
+    var topic: String
+    var queueId: Int32
+}
