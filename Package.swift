@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "RocketMQRemoting", targets: ["RocketMQRemoting"]),
         .library(name: "RocketMQMockBroker", targets: ["RocketMQMockBroker"]),
         .executable(name: "mock-broker", targets: ["MockBrokerCommand"]),
+        .executable(name: "rocketmq", targets: ["RocketMQCLI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -62,8 +63,19 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ]),
+        // The everyday CLI.
+        .executableTarget(
+            name: "RocketMQCLI",
+            dependencies: [
+                "RocketMQ", "RocketMQWire",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]),
         // The mock broker: library and executable.
         .target(
@@ -120,7 +132,11 @@ let package = Package(
             ]),
         .testTarget(
             name: "RocketMQTests",
-            dependencies: ["RocketMQ", "RocketMQWire", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: [
+                "RocketMQ", "RocketMQWire", "RocketMQMockBroker", "RocketMQRemoting",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             resources: [.copy("golden")]),
         .testTarget(
             name: "RocketMQRemotingTests",

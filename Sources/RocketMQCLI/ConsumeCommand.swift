@@ -33,7 +33,7 @@ struct ConsumeCommand: AsyncParsableCommand {
         config.messageModel = broadcast ? .broadcasting : .clustering
         config.orderly = orderly
         config.startPoint = from == "first" ? .firstOffset : .lastOffset
-        let seen = Mutex(Seen())
+        let seen = Shared(Seen())
         let expect = self.expect
         let printEach = self.print
         let done = AsyncStream.makeStream(of: Void.self)
@@ -61,6 +61,7 @@ struct ConsumeCommand: AsyncParsableCommand {
                 for await _ in done.stream { return true }
                 return false
             }
+            let timeout = self.timeout
             group.addTask {
                 try? await Task.sleep(for: .milliseconds(Int64(timeout * 1000)))
                 return false
@@ -81,7 +82,7 @@ struct ConsumeCommand: AsyncParsableCommand {
         }
     }
 
-    struct Seen {
+    struct Seen: Sendable {
         var received = 0
         var duplicates = 0
         var ids = Set<String>()

@@ -43,8 +43,9 @@ struct ProduceCommand: AsyncParsableCommand {
         // A readable, repetitive body (compresses like typical JSON payloads).
         let pattern = Array("{\"id\":123456,\"name\":\"rocketmq\",\"ok\":true}".utf8)
         let body = ByteBuffer(bytes: (0..<size).map { pattern[$0 % pattern.count] })
-        let stats = Mutex(Stats())
+        let stats = Shared(Stats())
         let clock = ContinuousClock()
+        let (count, topic, tag, keys, oneway) = (self.count, self.topic, self.tag, self.keys, self.oneway)
         let start = clock.now
         let progress = Task {
             while !Task.isCancelled {
@@ -53,7 +54,7 @@ struct ProduceCommand: AsyncParsableCommand {
                 note("produce: \(s.ok) ok, \(s.failed) failed of \(count)")
             }
         }
-        let next = Mutex(0)
+        let next = Shared(0)
         await withTaskGroup(of: Void.self) { group in
             for _ in 0..<min(concurrency, max(count, 1)) {
                 group.addTask {
@@ -98,7 +99,7 @@ struct ProduceCommand: AsyncParsableCommand {
         if s.failed > 0 { throw ExitCode(1) }
     }
 
-    struct Stats {
+    struct Stats: Sendable {
         var ok = 0
         var failed = 0
         var latencies: [Double] = []
@@ -113,4 +114,11 @@ struct ProduceCommand: AsyncParsableCommand {
             return latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))]
         }
     }
+}
+
+/// A value shared between tasks behind a lock.
+final class Shared<Value: Sendable>: Sendable {
+    private let mutex: Mutex<Value>
+    init(_ value: Value) { mutex = Mutex(value) }
+    func withLock<R: Sendable>(_ body: (inout Value) -> R) -> R { mutex.withLock { body(&$0) } }
 }

@@ -39,7 +39,7 @@ final class ClientCore: Sendable {
         var brokerVersions: [String: Int32] = [:]
         /// Addresses of brokers that left the routes recently, probed until this time (ms).
         var probing: [String: (brokerName: String, until: Int64)] = [:]
-        var heartbeatsInFlight: Set<String> = []
+        var heartbeatsInFlight: [String: Task<Bool, Never>] = [:]
         var running = false
         var stopped = false
         var rebalances = 0
@@ -171,6 +171,7 @@ final class ClientCore: Sendable {
         if !revived.isEmpty {
             logger.info("brokers are back in the routes", metadata: ["addresses": "\(revived)"])
         }
+        cleanOfflineBrokers()
         return info
     }
 
@@ -259,13 +260,24 @@ final class ClientCore: Sendable {
             clientID: clientID, producerDataSet: producerData, consumerDataSet: consumers.map { $0.data() })
     }
 
-    /// Heartbeats one broker address; true when it answered SUCCESS.
+    /// Heartbeats one broker address; true when it answered SUCCESS. Concurrent calls for one address share one
+    /// request (so an ACTIVE event during a periodic heartbeat still learns the outcome).
     @discardableResult
     func heartbeat(address: String, data: HeartbeatData? = nil) async -> Bool {
-        let claimed = state.withLock { $0.heartbeatsInFlight.insert(address).inserted }
-        guard claimed else { return false }  // another heartbeat to it is in flight (Java's tryLock)
-        defer { _ = state.withLock { $0.heartbeatsInFlight.remove(address) } }
-        let data = data ?? heartbeatData()
+        let task = state.withLock { s -> Task<Bool, Never> in
+            if let running = s.heartbeatsInFlight[address] { return running }
+            let t = Task { await self.sendHeartbeat(address: address, data: data ?? self.heartbeatData()) }
+            s.heartbeatsInFlight[address] = t
+            return t
+        }
+        let ok = await task.value
+        state.withLock { s in
+            if s.heartbeatsInFlight[address] == task { s.heartbeatsInFlight[address] = nil }
+        }
+        return ok
+    }
+
+    private func sendHeartbeat(address: String, data: HeartbeatData) async -> Bool {
         let request = RemotingCommand.request(.heartBeat, extFields: ExtFields(), body: data.encodedBuffer())
         do {
             let response = try await invoke(request, address: address, timeout: configuration.requestTimeout)
@@ -273,7 +285,12 @@ final class ClientCore: Sendable {
                 logger.warning("heartbeat refused", metadata: ["broker": "\(address)", "code": "\(response.responseCode)", "remark": "\(response.remark ?? "")"])
                 return false
             }
-            state.withLock { $0.brokerVersions[address] = response.version }
+            // It answered normally: it is alive and not draining, so producers may use it again.
+            let name = brokerName(of: address)
+            state.withLock { s in
+                s.brokerVersions[address] = response.version
+                if let name { s.faults.clear(broker: name) }
+            }
             return true
         } catch {
             logger.debug("heartbeat failed", metadata: ["broker": "\(address)", "error": "\(error)"])
@@ -366,18 +383,7 @@ final class ClientCore: Sendable {
                 }
                 guard known else { continue }
                 // A (re)connected broker may have forgotten us: re-register at once, then rebalance.
-                Task {
-                    if await self.heartbeat(address: event.address) {
-                        if let name = self.brokerName(of: event.address) {
-                            let now = Self.nowMillis()
-                            self.state.withLock { $0.faults.clear(broker: name) }
-                            _ = now
-                        }
-                        let wasProbing = self.state.withLock { $0.probing[event.address] != nil }
-                        if wasProbing { await self.refreshUntilBack(address: event.address) }
-                        self.requestRebalance(reason: "channel active \(event.address)")
-                    }
-                }
+                Task { await self.reRegister(address: event.address, reason: "channel active") }
             case .goAway, .draining:
                 markDraining(address: event.address)
                 logger.info("broker is draining (GO_AWAY)", metadata: ["broker": "\(event.address)"])
@@ -391,6 +397,15 @@ final class ClientCore: Sendable {
                 continue
             }
         }
+    }
+
+    /// A (re)connected or recovered broker: heartbeat it at once and, if that succeeds, bring it back into the routes
+    /// (when it had left them) and rebalance.
+    func reRegister(address: String, reason: String) async {
+        guard await heartbeat(address: address) else { return }
+        let wasProbing = state.withLock { $0.probing[address] != nil }
+        if wasProbing { await refreshUntilBack(address: address) }
+        requestRebalance(reason: "\(reason) \(address)")
     }
 
     /// After a gone broker reconnects: refresh routes (briefly retrying) until it is back in them.
@@ -410,8 +425,12 @@ final class ClientCore: Sendable {
             s.probing = s.probing.filter { $0.value.until > now }
             return Array(s.probing.keys)
         }
-        for address in targets where !remoting.isDraining(address: address) {
-            _ = await heartbeat(address: address)
+        // Draining addresses included: once the old connection is gone, a probe opens a fresh one, and a normal
+        // answer there means the broker restarted.
+        await withTaskGroup(of: Void.self) { group in
+            for address in targets {
+                group.addTask { await self.reRegister(address: address, reason: "broker back") }
+            }
         }
     }
 

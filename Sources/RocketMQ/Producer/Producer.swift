@@ -87,7 +87,7 @@ public final class Producer: Sendable, Service {
 
     /// Sends `message` to the queue `selector` picks among the topic's queues (ordered messages: the same key → the
     /// same queue). Not retried on another queue, as Java's `send(msg, selector, arg)`.
-    public func send(_ message: Message, selector: @Sendable ([MessageQueue]) -> MessageQueue?) async throws -> SendResult {
+    public func send(_ message: Message, selector: @escaping @Sendable ([MessageQueue]) -> MessageQueue?) async throws -> SendResult {
         try await send(message, queueSelector: selector)
     }
 
@@ -109,7 +109,7 @@ public final class Producer: Sendable, Service {
             throw RocketMQError(.topicNotFound, "no master address for \(queue.brokerName)")
         }
         prepared.header.queueId = queue.queueId
-        prepared.header.brokerName = queue.brokerName
+        prepared.header.bname = queue.brokerName
         var request = RemotingCommand.request(.sendMessageV2, extFields: prepared.fields(), body: prepared.body, oneway: true)
         request.extFields?.binaryOrder = .insertion
         do {
@@ -145,7 +145,7 @@ public final class Producer: Sendable, Service {
             throw RocketMQError(.invalidArgument, "batch of \(body.readableBytes) bytes exceeds \(configuration.maxMessageSize)")
         }
         var batchProps = MessageProperties()
-        batchProps[MessageProperty.waitStoreMsgOK] = first.waitStoreMessageOK ? "true" : "false"
+        batchProps[MessageProperty.waitStoreMessageOK] = first.waitStoreMessageOK ? "true" : "false"
         batchProps[MessageProperty.uniqueKey] = ids.next(nowMillis: ClientCore.nowMillis())
         let topic = core.configuration.wrap(first.topic)
         var prepared = PreparedSend(
@@ -204,9 +204,9 @@ public final class Producer: Sendable, Service {
         for (k, v) in message.properties.sorted(by: { $0.key < $1.key }) { props[k] = v }
         if let tags = message.tags, !tags.isEmpty { props[MessageProperty.tags] = tags }
         if !message.keys.isEmpty { props[MessageProperty.keys] = message.keys.joined(separator: " ") }
-        props[MessageProperty.waitStoreMsgOK] = message.waitStoreMessageOK ? "true" : "false"
+        props[MessageProperty.waitStoreMessageOK] = message.waitStoreMessageOK ? "true" : "false"
         if let level = message.delayLevel { props[MessageProperty.delayTimeLevel] = String(level) }
-        if message.delayLevel == nil, let at = message.deliverAtMillis { props[MessageProperty.timerDeliverMs] = String(at) }
+        if message.delayLevel == nil, let at = message.deliverAtMillis { props[MessageProperty.timerDeliverMilliseconds] = String(at) }
         props[MessageProperty.uniqueKey] = ids.next(nowMillis: ClientCore.nowMillis())
         return props
     }
@@ -307,7 +307,7 @@ public final class Producer: Sendable, Service {
             }
             var header = prepared.header
             header.queueId = queue.queueId
-            header.brokerName = queue.brokerName
+            header.bname = queue.brokerName
             var fields = ExtFields()
             header.encodeV2(into: &fields)
             var request = RemotingCommand.request(prepared.code, extFields: fields, body: prepared.body)
