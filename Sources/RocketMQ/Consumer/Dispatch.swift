@@ -28,16 +28,26 @@ final class WorkQueue: Sendable {
         waiter?.resume(returning: item)
     }
 
-    /// The next item, or nil once finished.
+    /// The next item, or nil once finished (or when the waiting task is cancelled: workers then stop).
     func next() async -> Item? {
-        await withCheckedContinuation { continuation in
-            let ready = state.withLock { s -> (Item?, Bool) in
-                if let item = s.items.popFirst() { return (item, true) }
-                if s.finished { return (nil, true) }
-                s.waiters.append(continuation)
-                return (nil, false)
+        if Task.isCancelled { return nil }
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let ready = state.withLock { s -> (Item?, Bool) in
+                    if let item = s.items.popFirst() { return (item, true) }
+                    if s.finished { return (nil, true) }
+                    s.waiters.append(continuation)
+                    return (nil, false)
+                }
+                if ready.1 { continuation.resume(returning: ready.0) }
             }
-            if ready.1 { continuation.resume(returning: ready.0) }
+        } onCancel: {
+            // Wake every waiter; each re-checks on its next call (a cancelled worker returns nil at once).
+            let waiters = state.withLock { s -> Deque<CheckedContinuation<Item?, Never>> in
+                defer { s.waiters.removeAll() }
+                return s.waiters
+            }
+            for w in waiters { w.resume(returning: nil) }
         }
     }
 
@@ -71,7 +81,7 @@ extension PushConsumer {
 
     /// A concurrent-mode worker.
     func worker() async {
-        while let item = await work.next() {
+        while !Task.isCancelled, let item = await work.next() {
             guard !item.queue.isDropped, let handler else { continue }
             state.withLock { $0.inFlight += 1 }
             let result: ConsumeResult

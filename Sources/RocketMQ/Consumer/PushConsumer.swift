@@ -160,6 +160,11 @@ public final class PushConsumer: Sendable, Service {
         }
     }
 
+    /// Messages pulled but not yet handled (or acknowledged), across owned queues: what flow control bounds.
+    public var cachedMessageCount: Int {
+        state.withLock { Array($0.processQueues.values) }.reduce(0) { $0 + $1.state.withLock { $0.cachedCount } }
+    }
+
     /// How many rebalances changed this member's queues.
     public var rebalanceCount: Int { state.withLock { $0.rebalances } }
 
@@ -208,7 +213,8 @@ public final class PushConsumer: Sendable, Service {
                 }
             }
         } onGracefulShutdown: {}
-        await stop()
+        // run() is usually cancelled by now; the shutdown requests (offset commits, unregister) must not be.
+        await Task { await self.stop() }.value
     }
 
     /// Stop pulling → wait (bounded) for in-flight handlers → commit offsets → unregister → close.

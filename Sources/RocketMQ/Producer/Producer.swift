@@ -64,7 +64,8 @@ public final class Producer: Sendable, Service {
         await withGracefulShutdownHandler {
             await cancelWhenGracefulShutdown { await self.core.run() }
         } onGracefulShutdown: {}
-        await shutdown()
+        // run() is usually cancelled by now; the unregister requests must not be.
+        await Task { await self.shutdown() }.value
     }
 
     /// Unregisters from every broker and closes all connections. Later sends fail with `notRunning`.
