@@ -184,7 +184,7 @@ struct ProducerTests {
                 let r = try await producer.send(Message(topic: "Drain", string: "after-restart"))
                 return r.queue.brokerName == draining.name
             }
-            try await eventually(timeout: .seconds(10), "producer group re-registered") {
+            try await eventually(timeout: .seconds(10), "producer group re-registered: groups \(draining.producerGroups), connections \(draining.connectionCount)") {
                 draining.producerGroups.contains("TestProducerGroup")
             }
         }

@@ -56,3 +56,15 @@ struct GoldenError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
 }
+
+import Testing
+
+/// Golden lines print as their case name in test output instead of the whole record.
+extension JSONValue: CustomTestStringConvertible {
+    public var testDescription: String {
+        let parts = ["kind", "name", "serialize_type", "strategy", "type"].compactMap { self[$0]?.stringValue }
+        if !parts.isEmpty { return parts.joined(separator: "/") }
+        let text = String(decoding: JSONWriter.encode(self), as: UTF8.self)
+        return text.count > 80 ? String(text.prefix(80)) + "…" : text
+    }
+}

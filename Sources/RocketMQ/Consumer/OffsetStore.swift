@@ -138,7 +138,7 @@ final class OffsetStore: Sendable {
         do {
             try FileManager.default.createDirectory(at: path.deletingLastPathComponent(), withIntermediateDirectories: true)
             try Data(bytes).write(to: tmp)
-            _ = try FileManager.default.replaceItemAt(path, withItemAt: tmp)
+            guard rename(tmp.path, path.path) == 0 else { throw CocoaError(.fileWriteUnknown) }
         } catch {
             core.logger.warning("cannot write local offsets", metadata: ["path": "\(path.path)", "error": "\(error)"])
         }
