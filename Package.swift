@@ -106,7 +106,15 @@ let package = Package(
             dependencies: ["RocketMQWire", .product(name: "NIOCore", package: "swift-nio")]),
 
         // The main job.
-        .executableTarget(name: "rocketmq-demo", path: "Examples/Demo"),
+        .executableTarget(
+            name: "rocketmq-demo",
+            dependencies: [
+                "RocketMQ", "RocketMQMockBroker",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Examples/Demo"),
         // Pipelined loopback echo through RemotingClient next to raw SwiftNIO (build with -c release).
         .executableTarget(
             name: "RemotingBenchmark",

@@ -44,6 +44,8 @@ final class ClientCore: Sendable {
         var stopped = false
         var rebalances = 0
         var goAways = 0
+        var reconnects = 0
+        var everConnected: Set<String> = []
     }
 
     init(configuration: ClientConfiguration, eventLoopGroup: any EventLoopGroup, logger: Logger) throws {
@@ -77,7 +79,9 @@ final class ClientCore: Sendable {
     func addTopic(_ topic: String) { _ = state.withLock { $0.topics.insert(topic) } }
 
     /// Statistics for logs and summaries.
-    var counters: (rebalanceRequests: Int, goAways: Int) { state.withLock { ($0.rebalances, $0.goAways) } }
+    var counters: (rebalanceRequests: Int, goAways: Int, reconnects: Int) {
+        state.withLock { ($0.rebalances, $0.goAways, $0.reconnects) }
+    }
 
     // MARK: requests
 
@@ -378,6 +382,9 @@ final class ClientCore: Sendable {
         for await event in remoting.events {
             switch event.kind {
             case .active:
+                state.withLock { s in
+                    if !s.everConnected.insert(event.address).inserted { s.reconnects += 1 }
+                }
                 let known = state.withLock { s -> Bool in
                     s.brokerAddresses.values.contains { $0.values.contains(event.address) } || s.probing[event.address] != nil
                 }

@@ -84,6 +84,7 @@ extension PushConsumer {
         while !Task.isCancelled, let item = await work.next() {
             guard !item.queue.isDropped, let handler else { continue }
             state.withLock { $0.inFlight += 1 }
+            item.queue.state.withLock { $0.handling += 1 }
             let result: ConsumeResult
             do { result = try await handler(item.messages) } catch {
                 logger.debug("handler threw; retrying later", metadata: ["error": "\(error)"])
@@ -95,6 +96,7 @@ extension PushConsumer {
             case .retryLater:
                 await handleFailure(item.messages)
             }
+            item.queue.state.withLock { $0.handling -= 1 }
             state.withLock { $0.inFlight -= 1 }
         }
     }
@@ -103,9 +105,9 @@ extension PushConsumer {
     func complete(_ messages: [ReceivedMessage]) {
         metrics.consumed.increment(by: messages.count)
         for (queue, group) in Dictionary(grouping: messages, by: \.queue) {
-            guard let pq = state.withLock({ $0.processQueues[queue] }), !pq.isDropped else {
-                continue  // rebalanced away: the new owner starts from the last committed offset
-            }
+            // A queue being released still records what its last handlers finished (release waits for them and
+            // commits); once released, the new owner starts from that committed offset.
+            guard let pq = state.withLock({ $0.processQueues[queue] }) else { continue }
             let committable = pq.state.withLock { s -> Int64 in
                 var c = s.committableOffset
                 for m in group { c = s.complete(m.queueOffset) }

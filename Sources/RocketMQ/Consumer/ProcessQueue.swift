@@ -21,6 +21,8 @@ struct ProcessQueueState: Sendable {
     var dropped = false
     /// Orderly mode: whether this client holds the broker lock, and until when (ms) it trusts it.
     var lockedUntil: Int64 = 0
+    /// Handler calls running for this queue's messages.
+    var handling = 0
 
     init(nextOffset: Int64) { self.nextOffset = nextOffset }
 

@@ -165,6 +165,12 @@ public final class PushConsumer: Sendable, Service {
         state.withLock { Array($0.processQueues.values) }.reduce(0) { $0 + $1.state.withLock { $0.cachedCount } }
     }
 
+    /// Connections this consumer re-established, and GO_AWAY answers it handled.
+    public var connectionStatistics: (reconnects: Int, goAways: Int) {
+        let c = core.counters
+        return (c.reconnects, c.goAways)
+    }
+
     /// How many rebalances changed this member's queues.
     public var rebalanceCount: Int { state.withLock { $0.rebalances } }
 

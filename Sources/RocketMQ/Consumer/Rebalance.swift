@@ -104,6 +104,11 @@ extension PushConsumer {
         if configuration.orderly && !added.isEmpty {
             added = await lock(added)
         }
+        if !added.isEmpty && !current.isEmpty && configuration.messageModel == .clustering {
+            // Queues taken over from another member: give it a moment to finish and commit them (it releases them
+            // in the same round), so this member starts from its final offset instead of redelivering.
+            try? await Task.sleep(for: .milliseconds(200))
+        }
         var started = 0
         for queue in added {
             guard let offset = await startOffset(queue) else { continue }
@@ -130,17 +135,28 @@ extension PushConsumer {
         return !removed.isEmpty || started > 0
     }
 
-    /// Stops pulling `queues`, commits their offsets and forgets them (orderly: also unlocks).
+    /// Stops pulling `queues`, lets handlers already running on them finish (bounded), commits their offsets
+    /// synchronously and forgets them (orderly: also unlocks). Finishing and committing before letting go keeps the
+    /// new owner from redelivering what this member already handled.
     func release(_ queues: [MessageQueue]) async {
         let dropped = state.withLock { s -> [ProcessQueue] in
             queues.compactMap { q in
                 s.tasks.removeValue(forKey: q)?.cancel()
                 s.orderlyStreams.removeValue(forKey: q)?.finish()
-                return s.processQueues.removeValue(forKey: q)
+                return s.processQueues[q]
             }
         }
         for pq in dropped { pq.drop() }
-        await offsets.persist(queues)
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(1)
+        while dropped.contains(where: { pq in pq.state.withLock { $0.handling } > 0 }) && clock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        for pq in dropped { offsets.update(pq.queue, offset: pq.state.withLock { $0.committableOffset }) }
+        await offsets.persist(queues, sync: true)
+        state.withLock { s in
+            for q in queues { s.processQueues.removeValue(forKey: q) }
+        }
         for q in queues { offsets.remove(q) }
         if configuration.orderly { await unlock(queues) }
     }

@@ -29,6 +29,7 @@ public final class Producer: Sendable, Service {
     struct ProducerState {
         var topicIndex: [String: Int] = [:]
         var shutDown = false
+        var stats = ProducerStatistics()
     }
 
     /// Broker answers that make a send worth retrying elsewhere (Java's `retryResponseCodes`, 5.3).
@@ -54,6 +55,15 @@ public final class Producer: Sendable, Service {
         self.ids = UniqueIDGenerator(ip: ip, pid: Int32(truncatingIfNeeded: getpid()), seed: Int32.random(in: .min ... .max))
         self.metrics = ProducerMetrics(group: configuration.group)
         core.registerProducer(group: client.wrap(configuration.group))
+    }
+
+    /// Counters since this producer was created.
+    public var statistics: ProducerStatistics {
+        var stats = state.withLock { $0.stats }
+        let counters = core.counters
+        stats.goAways = counters.goAways
+        stats.reconnects = counters.reconnects
+        return stats
     }
 
     /// The client id this producer reports (`ip@pid#nanotime` by default).
@@ -229,9 +239,15 @@ public final class Producer: Sendable, Service {
         if let type = configuration.compression, body.readableBytes >= configuration.compressionThreshold {
             do {
                 let compressed = try Compression.compress(body.readableBytesView, type: type, level: configuration.compressionLevel)
+                let original = body.readableBytes
                 body = ByteBuffer(bytes: compressed)
                 sysFlag |= MessageSysFlag.flag(for: type)
                 metrics.compressed.increment()
+                state.withLock {
+                    $0.stats.compressedMessages += 1
+                    $0.stats.uncompressedBytes += original
+                    $0.stats.compressedBytes += compressed.count
+                }
             } catch {
                 // Java sends the original body when compression fails.
                 logger.warning("compression failed; sending uncompressed", metadata: ["error": "\(error)"])
@@ -321,6 +337,10 @@ public final class Producer: Sendable, Service {
                 switch try result(of: response, queue: queue, uniqueKey: prepared.uniqueKey) {
                 case .success(let result):
                     metrics.record(success: true, latency: clock.now - start, attempts: attempt + 1)
+                    state.withLock {
+                        $0.stats.sent += 1
+                        $0.stats.retries += attempt
+                    }
                     return result
                 case .failure(let error):
                     lastError = error
@@ -340,6 +360,7 @@ public final class Producer: Sendable, Service {
             if let lastError, !lastError.isRetryable { break }
         }
         metrics.record(success: false, latency: clock.now - start, attempts: attempts)
+        state.withLock { $0.stats.failed += 1 }
         if clock.now >= deadline, lastError?.code != .invalidArgument {
             throw RocketMQError(
                 .timeout, "send to \(prepared.topic) did not succeed within \(configuration.sendTimeout)"
@@ -399,6 +420,26 @@ public final class Producer: Sendable, Service {
         if error is CancellationError { return RocketMQError(.cancelled, "cancelled") }
         return RocketMQError(.protocolError, "\(error)")
     }
+}
+
+/// What a producer has done so far.
+public struct ProducerStatistics: Sendable, Hashable {
+    /// Sends that returned a result.
+    public var sent = 0
+    /// Sends that threw.
+    public var failed = 0
+    /// Extra attempts made by sends that eventually succeeded.
+    public var retries = 0
+    /// Messages whose body was compressed.
+    public var compressedMessages = 0
+    /// Bytes of those bodies before compression.
+    public var uncompressedBytes = 0
+    /// Bytes of those bodies after compression.
+    public var compressedBytes = 0
+    /// GO_AWAY answers handled (each swap or draining mark).
+    public var goAways = 0
+    /// Connections re-established to an address connected before.
+    public var reconnects = 0
 }
 
 /// Argument checks shared by producers and consumers (Java's `Validators`).
