@@ -1,4 +1,5 @@
 import Foundation
+import NIOSSL
 import RocketMQWire
 
 /// Settings shared by every producer and consumer of one client instance. Defaults are Java's.
@@ -29,6 +30,9 @@ public struct ClientConfiguration: Sendable {
     public var credentials: SessionCredentials?
     /// The language code sent on the wire (see `RemotingCommand.defaultLanguage` for why `JAVA`).
     public var language: LanguageCode = RemotingCommand.defaultLanguage
+    /// TLS for every connection (name servers and brokers); `nil` is plaintext. Build it with swift-nio-ssl, e.g.
+    /// `TLSConfiguration.makeClientConfiguration()` with your trust roots.
+    public var tls: TLSConfiguration?
     /// How often a broker that went away is probed while it is still in the routes.
     public var brokerProbeInterval: Duration = .seconds(1)
 

@@ -43,7 +43,7 @@ public final class RemotingClient: Sendable {
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger = Logger(label: "rocketmq.remoting")
     ) {
-        self.init(configuration: configuration, eventLoopGroup: eventLoopGroup, connector: SocketConnector(), logger: logger)
+        self.init(configuration: configuration, eventLoopGroup: eventLoopGroup, connector: SocketConnector(tls: configuration.tls), logger: logger)
     }
 
     init(

@@ -1,7 +1,8 @@
+import NIOSSL
 import RocketMQWire
 
 /// Settings of a ``RemotingClient``. The defaults are the Java client's (`NettyClientConfig`, `ClientConfig`).
-public struct RemotingClientConfiguration: Sendable, Hashable {
+public struct RemotingClientConfiguration: Sendable {
     /// How long a TCP connect may take (Java: `com.rocketmq.remoting.client.connect.timeout`, 3 s).
     public var connectTimeout: Duration = .seconds(3)
     /// A connection with no traffic in either direction for this long is closed and an IDLE event emitted
@@ -17,6 +18,8 @@ public struct RemotingClientConfiguration: Sendable, Hashable {
     /// Whether a request answered GO_AWAY (1500) is retried once on a fresh connection
     /// (Java: `enableReconnectForGoAway`, true).
     public var retryOnGoAway: Bool = true
+    /// TLS for every connection (`nil`: plaintext). Brokers in their default `permissive` TLS mode accept both.
+    public var tls: TLSConfiguration?
     /// The timeout used by callers that do not give one (Java: `mqClientApiTimeout`, 3 s).
     public var defaultRequestTimeout: Duration = .seconds(3)
     /// Outbound bytes buffered in one event-loop tick before they are handed to the channel without waiting for

@@ -1,3 +1,4 @@
+import NIOSSL
 import Atomics
 import NIOConcurrencyHelpers
 import NIOCore
@@ -54,18 +55,42 @@ protocol RemotingConnector: Sendable {
     ) -> EventLoopFuture<any Channel>
 }
 
-/// TCP connections through SwiftNIO's `ClientBootstrap`.
+/// TCP connections through SwiftNIO's `ClientBootstrap`, optionally over TLS (swift-nio-ssl).
 struct SocketConnector: RemotingConnector {
+    /// The TLS context, or the error that building it from the configuration produced.
+    let tls: Result<NIOSSLContext, any Error>?
+
+    init(tls configuration: TLSConfiguration? = nil) {
+        tls = configuration.map { config in Result { try NIOSSLContext(configuration: config) } }
+    }
+
     func connect(
         to address: RemotingAddress, on eventLoop: any EventLoop, timeout: TimeAmount,
         initialize: @escaping @Sendable (any Channel) throws -> Void
     ) -> EventLoopFuture<any Channel> {
-        ClientBootstrap(group: eventLoop)
+        var context: NIOSSLContext?
+        switch tls {
+        case .failure(let error):
+            return eventLoop.makeFailedFuture(
+                RemotingError(.connectFailed, address: "\(address.host):\(address.port)", "invalid TLS configuration: \(error)"))
+        case .success(let c): context = c
+        case nil: break
+        }
+        let sslContext = context
+        // SNI and hostname verification use the host only when it is a name, not an IP literal.
+        let serverName = address.host.contains(where: { $0.isLetter }) && !address.host.contains(":") ? address.host : nil
+        return ClientBootstrap(group: eventLoop)
             .connectTimeout(timeout)
             .channelOption(.socketOption(.so_keepalive), value: 1)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture { try initialize(channel) }
+                channel.eventLoop.makeCompletedFuture {
+                    if let sslContext {
+                        try channel.pipeline.syncOperations.addHandler(
+                            try NIOSSLClientHandler(context: sslContext, serverHostname: serverName))
+                    }
+                    try initialize(channel)
+                }
             }
             .connect(host: address.host, port: address.port)
     }

@@ -1,6 +1,7 @@
 import Atomics
 import NIOCore
 import NIOPosix
+import NIOSSL
 import RocketMQWire
 import Testing
 
@@ -37,7 +38,7 @@ final class TestServer: Sendable {
         request.isOneway ? [] : [.reply(RemotingCommand.response(to: request, code: .success, body: request.body))]
     }
 
-    static func start(script: @escaping Script = echo) async throws -> TestServer {
+    static func start(script: @escaping Script = echo, tls: NIOSSLContext? = nil) async throws -> TestServer {
         let accepted = ManagedAtomic<Int>(0)
         let children = Recorder<any Channel>()
         let responses = Recorder<RemotingCommand>()
@@ -47,6 +48,7 @@ final class TestServer: Sendable {
                 let index = accepted.loadThenWrappingIncrement(ordering: .relaxed)
                 children.append(child)
                 return child.eventLoop.makeCompletedFuture {
+                    if let tls { try child.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                     try child.pipeline.syncOperations.addHandler(ByteToMessageHandler(RemotingFrameDecoder()))
                     try child.pipeline.syncOperations.addHandler(ScriptHandler(script: script, index: index, responses: responses))
                 }

@@ -60,6 +60,7 @@ final class ClientCore: Sendable {
         remotingConfig.idleTimeout = configuration.idleTimeout
         remotingConfig.retryOnGoAway = configuration.reconnectOnGoAway
         remotingConfig.defaultRequestTimeout = configuration.requestTimeout
+        remotingConfig.tls = configuration.tls
         self.remoting = RemotingClient(configuration: remotingConfig, eventLoopGroup: eventLoopGroup, logger: logger)
         self.state = Mutex(State())
     }

@@ -95,7 +95,9 @@ extension PushConsumer {
     /// Decodes, filters and hands pulled records on.
     private func deliver(_ records: [MessageRecord], to pq: ProcessQueue, subscription: SubscriptionData, nextBegin: Int64) {
         let queue = pq.queue
-        let tags = subscription.subString == "*" ? nil : Set(subscription.tagsSet)
+        // Tag subscriptions are re-checked by tag string (brokers filter by hash); SQL92 is the broker's alone.
+        let tags = subscription.subString == "*" || subscription.expressionType != ExpressionType.tag
+            ? nil : Set(subscription.tagsSet)
         var messages: [ReceivedMessage] = []
         var cached: [(offset: Int64, bytes: Int)] = []
         messages.reserveCapacity(records.count)

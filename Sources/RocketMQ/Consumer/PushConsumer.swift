@@ -121,9 +121,28 @@ public final class PushConsumer: Sendable, Service {
         let wrapped = core.configuration.wrap(topic)
         let data: SubscriptionData
         do {
-            data = try SubscriptionData.build(topic: wrapped, expression: expression, type: "TAG")
+            data = try SubscriptionData.build(topic: wrapped, expression: expression, type: ExpressionType.tag, subVersion: ClientCore.nowMillis())
         } catch {
             throw RocketMQError(.invalidArgument, "bad subscription expression \(expression.debugDescription): \(error)")
+        }
+        state.withLock { $0.subscriptions[wrapped] = data }
+        core.addTopic(wrapped)
+        rebalanceNow()
+    }
+
+    /// Subscribes to `topic` with an SQL92 filter on message properties (`a > 5 AND region = 'eu'`), evaluated by
+    /// the broker (which needs `enablePropertyFilter=true`; brokers without it refuse such pulls).
+    public func subscribe(_ topic: String, sql: String) throws {
+        try Validators.checkTopic(topic)
+        guard !sql.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw RocketMQError(.invalidArgument, "empty SQL92 expression")
+        }
+        let wrapped = core.configuration.wrap(topic)
+        let data: SubscriptionData
+        do {
+            data = try SubscriptionData.build(topic: wrapped, expression: sql, type: ExpressionType.sql92, subVersion: ClientCore.nowMillis())
+        } catch {
+            throw RocketMQError(.invalidArgument, "bad SQL92 expression: \(error)")
         }
         state.withLock { $0.subscriptions[wrapped] = data }
         core.addTopic(wrapped)
