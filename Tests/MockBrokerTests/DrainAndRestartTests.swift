@@ -13,7 +13,7 @@ struct DrainAndRestartTests {
             let c = try await TestConnection.connect(broker.address)
             _ = try await c.call(.sendMessageV2, Wire.sendFields(topic: "D1"), body: ByteBuffer(string: "before"))
             let ns = try await TestConnection.connect(cluster.nameServerAddress)
-            let drain = Task { await broker.drain(grace: .milliseconds(800)) }
+            let drain = Task { await broker.drain(grace: .seconds(3)) }
             try await eventually("broker-a leaves the route") {
                 let r = try await ns.call(.getRouteInfoByTopic, ["topic": "D1"])
                 let route = try TopicRouteData(buffer: try #require(r.body))

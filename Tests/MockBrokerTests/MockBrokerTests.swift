@@ -195,7 +195,7 @@ struct MockBrokerRequestTests {
             let idle = try await consumer.call(.pullMessage, Wire.pullFields(group: "G", topic: "T4", queueId: 0, offset: 1, sysFlag: 0x2 | 0x4, suspend: 300).merging(["subscription": "*"]))
             let waited = clock.now - t0
             #expect(idle.responseCode == .pullNotFound)
-            #expect(waited >= .milliseconds(250) && waited < .seconds(3))
+            #expect(waited >= .milliseconds(250))  // held until the suspend time, not answered at once
             await consumer.close()
             await producer.close()
         }
