@@ -1,3 +1,4 @@
+import Logging
 import RocketMQRemoting
 import RocketMQWire
 
@@ -62,7 +63,7 @@ extension PushConsumer {
                 mine = []
                 break
             }
-            guard let members = await consumerIDs(topic: topic, queues: all) else { return false }
+            guard let members = await core.consumerIDs(group: group, queues: all) else { return false }
             do {
                 mine = try configuration.allocationStrategy.allocate(
                     consumerGroup: group, currentClientID: core.clientID, queues: all,
@@ -73,26 +74,6 @@ extension PushConsumer {
             }
         }
         return await apply(topic: topic, allocated: Set(mine))
-    }
-
-    /// The group's members as one broker of the topic sees them (GET_CONSUMER_LIST_BY_GROUP).
-    private func consumerIDs(topic: String, queues: [MessageQueue]) async -> [String]? {
-        let brokers = Array(Set(queues.map(\.brokerName))).sorted().filter { core.isBrokerAvailable($0) }
-        for broker in brokers.shuffled() {
-            guard let address = core.address(of: broker) else { continue }
-            var fields = GetConsumerListByGroupRequestHeader(consumerGroup: group).fields
-            fields["bname"] = broker
-            do {
-                let response = try await core.invoke(
-                    .request(.getConsumerListByGroup, extFields: fields), address: address, timeout: core.configuration.requestTimeout)
-                guard response.responseCode == .success, let body = response.body else { continue }
-                let ids = try ConsumerListBody(buffer: body).consumerIdList
-                if !ids.isEmpty { return ids }
-            } catch {
-                continue
-            }
-        }
-        return nil
     }
 
     /// Drops queues no longer allocated, adds new ones; returns whether anything changed.
@@ -145,34 +126,9 @@ extension PushConsumer {
         if configuration.orderly { await unlock(queues) }
     }
 
-    /// Where a newly owned queue starts: its committed offset, else the start point (Java's `computePullFromWhere`).
-    /// nil when the broker could not be asked (the queue is retried at the next rebalance).
+    /// Where a newly owned queue starts (see ``ClientCore/startOffset(_:offsets:startPoint:logger:)``).
     private func startOffset(_ queue: MessageQueue) async -> Int64? {
-        do {
-            if let committed = try await offsets.read(queue) { return committed }
-        } catch {
-            logger.debug("cannot read committed offset", metadata: ["queue": "\(queue)", "error": "\(error)"])
-            return nil
-        }
-        if queue.topic.hasPrefix("%RETRY%") { return 0 }
-        switch configuration.startPoint {
-        case .firstOffset:
-            return 0
-        case .lastOffset:
-            return await queryOffset(.getMaxOffset, queue: queue, extra: ["committed": "true"])
-        case .timestamp(let millis):
-            return await queryOffset(.searchOffsetByTimestamp, queue: queue, extra: ["timestamp": String(millis), "boundaryType": "LOWER"])
-        }
-    }
-
-    private func queryOffset(_ code: RequestCode, queue: MessageQueue, extra: [String: String]) async -> Int64? {
-        guard let address = core.masterAddress(queue.brokerName) else { return nil }
-        var fields: ExtFields = ["topic": queue.topic, "queueId": String(queue.queueId), "bname": queue.brokerName]
-        for (k, v) in extra { fields[k] = v }
-        guard let response = try? await core.invoke(.request(code, extFields: fields), address: address, timeout: .seconds(6)),
-            response.responseCode == .success, let offset = response.field("offset").flatMap({ Int64($0) }), offset >= 0
-        else { return nil }
-        return offset
+        await core.startOffset(queue, offsets: offsets, startPoint: configuration.startPoint, logger: logger)
     }
 
     // MARK: orderly locks
@@ -231,5 +187,66 @@ extension PushConsumer {
             do { try await Task.sleep(for: configuration.offsetCommitInterval) } catch { return }
             await offsets.persist()
         }
+    }
+}
+
+/// Group membership and queue offsets, shared by the push and the lite pull consumer.
+extension ClientCore {
+    /// The group's members as one broker of the topic sees them (GET_CONSUMER_LIST_BY_GROUP); nil when no available
+    /// broker answered with a member list.
+    func consumerIDs(group: String, queues: [MessageQueue]) async -> [String]? {
+        let brokers = Array(Set(queues.map(\.brokerName))).sorted().filter { isBrokerAvailable($0) }
+        for broker in brokers.shuffled() {
+            guard let address = address(of: broker) else { continue }
+            var fields = GetConsumerListByGroupRequestHeader(consumerGroup: group).fields
+            fields["bname"] = broker
+            do {
+                let response = try await invoke(
+                    .request(.getConsumerListByGroup, extFields: fields), address: address, timeout: configuration.requestTimeout)
+                guard response.responseCode == .success, let body = response.body else { continue }
+                let ids = try ConsumerListBody(buffer: body).consumerIdList
+                if !ids.isEmpty { return ids }
+            } catch {
+                continue
+            }
+        }
+        return nil
+    }
+
+    /// Where a newly owned queue starts: its committed offset, else the start point (Java's `computePullFromWhere`).
+    /// nil when the broker could not be asked (the queue is retried at the next rebalance).
+    func startOffset(_ queue: MessageQueue, offsets: OffsetStore, startPoint: ConsumeStartPoint, logger: Logger) async -> Int64? {
+        do {
+            if let committed = try await offsets.read(queue) { return committed }
+        } catch {
+            logger.debug("cannot read committed offset", metadata: ["queue": "\(queue)", "error": "\(error)"])
+            return nil
+        }
+        if queue.topic.hasPrefix("%RETRY%") { return 0 }
+        switch startPoint {
+        case .firstOffset:
+            return 0
+        case .lastOffset:
+            return try? await queueOffset(.getMaxOffset, queue: queue, extra: ["committed": "true"])
+        case .timestamp(let millis):
+            return try? await queueOffset(.searchOffsetByTimestamp, queue: queue, extra: ["timestamp": String(millis), "boundaryType": "LOWER"])
+        }
+    }
+
+    /// GET_MAX_OFFSET, GET_MIN_OFFSET or SEARCH_OFFSET_BY_TIMESTAMP for one queue, asked of its master.
+    func queueOffset(_ code: RequestCode, queue: MessageQueue, extra: [String: String] = [:]) async throws -> Int64 {
+        guard let address = masterAddress(queue.brokerName) else {
+            throw RocketMQError(.topicNotFound, "no master for \(queue.brokerName)", isRetryable: true)
+        }
+        var fields: ExtFields = ["topic": queue.topic, "queueId": String(queue.queueId), "bname": queue.brokerName]
+        for (k, v) in extra { fields[k] = v }
+        let response = try await invoke(.request(code, extFields: fields), address: address, timeout: .seconds(6))
+        guard response.responseCode == .success else {
+            throw RocketMQError(.brokerError, response.remark ?? "offset query failed", responseCode: response.code, isRetryable: true)
+        }
+        guard let offset = response.field("offset").flatMap({ Int64($0) }), offset >= 0 else {
+            throw RocketMQError(.protocolError, "offset answer for \(queue) has no valid offset")
+        }
+        return offset
     }
 }
