@@ -83,7 +83,16 @@ extension PushConsumer {
         var added = Array(allocated.subtracting(current)).sorted()
         if !removed.isEmpty { await release(removed) }
         if configuration.orderly && !added.isEmpty {
-            added = await lock(added)
+            let locked = await lock(added)
+            if locked.count < added.count {
+                // The previous owner still holds some (it unlocks them in its own rebalance): try again shortly
+                // rather than at the next periodic rebalance (Java's `rebalanceLater(500)`).
+                Task { [weak self] in
+                    try? await Task.sleep(for: .milliseconds(500))
+                    self?.rebalanceNow()
+                }
+            }
+            added = locked
         }
         var started = 0
         for queue in added {
@@ -192,25 +201,46 @@ extension PushConsumer {
 
 /// Group membership and queue offsets, shared by the push and the lite pull consumer.
 extension ClientCore {
-    /// The group's members as one broker of the topic sees them (GET_CONSUMER_LIST_BY_GROUP); nil when no available
-    /// broker answered with a member list.
+    /// The group's members: the union of what every available broker of the topic reports
+    /// (GET_CONSUMER_LIST_BY_GROUP); nil when none answered with a member list.
+    ///
+    /// Java asks one random broker. A broker that just restarted knows only the members that re-registered so far, and
+    /// a member allocating from that partial list takes queues others still own. So every broker is asked, and while
+    /// their lists disagree (members are still (re)registering) the answer waits for them to agree, up to 2 s, then
+    /// settles for the union.
     func consumerIDs(group: String, queues: [MessageQueue]) async -> [String]? {
-        let brokers = Array(Set(queues.map(\.brokerName))).sorted().filter { isBrokerAvailable($0) }
-        for broker in brokers.shuffled() {
-            guard let address = address(of: broker) else { continue }
-            var fields = GetConsumerListByGroupRequestHeader(consumerGroup: group).fields
-            fields["bname"] = broker
-            do {
-                let response = try await invoke(
-                    .request(.getConsumerListByGroup, extFields: fields), address: address, timeout: configuration.requestTimeout)
-                guard response.responseCode == .success, let body = response.body else { continue }
-                let ids = try ConsumerListBody(buffer: body).consumerIdList
-                if !ids.isEmpty { return ids }
-            } catch {
-                continue
-            }
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(2)
+        while true {
+            let lists = await memberLists(group: group, queues: queues)
+            guard !lists.isEmpty else { return nil }
+            let union = Set(lists.joined())
+            if lists.allSatisfy({ Set($0) == union }) || clock.now >= deadline { return Array(union) }
+            do { try await Task.sleep(for: .milliseconds(100)) } catch { return Array(union) }
         }
-        return nil
+    }
+
+    /// The member lists of the group from every available broker of the topic that answered with one.
+    private func memberLists(group: String, queues: [MessageQueue]) async -> [[String]] {
+        let brokers = Array(Set(queues.map(\.brokerName))).sorted().filter { isBrokerAvailable($0) }
+        return await withTaskGroup(of: [String]?.self) { tasks -> [[String]] in
+            for broker in brokers {
+                guard let address = address(of: broker) else { continue }
+                tasks.addTask {
+                    var fields = GetConsumerListByGroupRequestHeader(consumerGroup: group).fields
+                    fields["bname"] = broker
+                    guard let response = try? await self.invoke(
+                        .request(.getConsumerListByGroup, extFields: fields), address: address, timeout: self.configuration.requestTimeout),
+                        response.responseCode == .success, let body = response.body,
+                        let ids = try? ConsumerListBody(buffer: body).consumerIdList, !ids.isEmpty
+                    else { return nil }
+                    return ids
+                }
+            }
+            var out: [[String]] = []
+            for await ids in tasks { if let ids { out.append(ids) } }
+            return out
+        }
     }
 
     /// Where a newly owned queue starts: its committed offset, else the start point (Java's `computePullFromWhere`).
