@@ -113,7 +113,7 @@ struct ConsumerRestartTests {
 
         let (producer, runner) = try startProducer(cluster)
         let stream = SendStream()
-        stream.start(producer, senders: 2, pause: .milliseconds(1)) { i in (Message(topic: "R1", string: "r\(i)"), nil) }
+        stream.start(producer, senders: 2, pause: .milliseconds(2)) { i in (Message(topic: "R1", string: "r\(i)"), nil) }
         try await eventually(timeout: .seconds(15), "consumption under way") { deliveries(members).count >= 500 }
 
         // Drain with GO_AWAY: the broker leaves the routes, answers GO_AWAY for the grace period, then closes.

@@ -1,6 +1,6 @@
 import Foundation
 import NIOCore
-import RocketMQ
+@testable import RocketMQ
 import RocketMQMockBroker
 import RocketMQWire
 import Synchronization
@@ -293,6 +293,118 @@ struct LitePullConsumerTests {
         await lite.stop()
         runner.cancel()
         await cluster.shutdown()
+    }
+}
+
+/// The buffer state machine alone: no sockets, no clocks.
+@Suite("Lite pull buffer")
+struct LitePullBufferTests {
+    static let q0 = MessageQueue(topic: "T", brokerName: "b", queueId: 0)
+    static let q1 = MessageQueue(topic: "T", brokerName: "b", queueId: 1)
+
+    static func messages(_ queue: MessageQueue, _ offsets: Range<Int64>) -> [ReceivedMessage] {
+        let host = MessageHost(ip: [127, 0, 0, 1], port: 10911)
+        return offsets.map { o in
+            let record = MessageRecord(topic: queue.topic, body: ByteBuffer(string: "m\(o)"), queueId: queue.queueId, queueOffset: o, bornHost: host, storeHost: host)
+            return ReceivedMessage(record: record, queue: queue, body: record.body)
+        }
+    }
+
+    @Test func batchesComeOutInArrivalOrderAndMoveTheConsumedOffset() throws {
+        var buffer = LitePullBuffer()
+        var ok = buffer.add(Self.q0, offset: 5)
+        #expect(ok)
+        ok = buffer.add(Self.q0, offset: 9)
+        #expect(!ok, "owned already")
+        buffer.add(Self.q1, offset: 0)
+        let p0 = try #require(buffer.position(Self.q0))
+        let p1 = try #require(buffer.position(Self.q1))
+        #expect(p0.offset == 5 && p1.offset == 0)
+        #expect(buffer.consumedOffsets.isEmpty, "nothing polled yet: nothing to commit")
+        ok = buffer.pulled(Self.q0, generation: p0.generation, messages: Self.messages(Self.q0, 5..<8), bytes: 6, nextOffset: 8)
+        #expect(ok)
+        ok = buffer.pulled(Self.q1, generation: p1.generation, messages: Self.messages(Self.q1, 0..<2), bytes: 4, nextOffset: 2)
+        #expect(ok)
+        ok = buffer.pulled(Self.q0, generation: p0.generation, messages: Self.messages(Self.q0, 8..<10), bytes: 4, nextOffset: 10)
+        #expect(ok)
+        #expect(buffer.totalCount == 7)
+        #expect(buffer.position(Self.q0)?.offset == 10)
+        #expect(buffer.isFlowControlled(Self.q0, maxCount: 5, maxBytes: 100, maxTotal: 100))
+        #expect(!buffer.isFlowControlled(Self.q1, maxCount: 5, maxBytes: 100, maxTotal: 100))
+        #expect(buffer.isFlowControlled(Self.q1, maxCount: 5, maxBytes: 4, maxTotal: 100))
+        #expect(buffer.isFlowControlled(Self.q1, maxCount: 5, maxBytes: 100, maxTotal: 7))
+
+        var batch = buffer.take()
+        #expect(batch?.messages.map(\.queueOffset) == [5, 6, 7])
+        #expect(buffer.consumedOffsets == [Self.q0: 8])
+        batch = buffer.take()
+        #expect(batch?.queue == Self.q1)
+        batch = buffer.take()
+        #expect(batch?.messages.map(\.queueOffset) == [8, 9])
+        #expect(buffer.consumedOffsets == [Self.q0: 10, Self.q1: 2])
+        batch = buffer.take()
+        #expect(batch == nil)
+        #expect(buffer.totalCount == 0 && !buffer.hasBatches)
+    }
+
+    @Test func filteredPullsMoveTheConsumedOffsetOnlyWhenNothingIsBuffered() throws {
+        var buffer = LitePullBuffer()
+        buffer.add(Self.q0, offset: 0)
+        let g = try #require(buffer.position(Self.q0)).generation
+        // Nothing polled yet: an empty pull moves the pull position, not the (absent) consumed offset.
+        var ok = buffer.pulled(Self.q0, generation: g, messages: [], bytes: 0, nextOffset: 3)
+        #expect(ok)
+        #expect(buffer.consumedOffsets.isEmpty)
+        ok = buffer.pulled(Self.q0, generation: g, messages: Self.messages(Self.q0, 3..<4), bytes: 2, nextOffset: 4)
+        // Filtered-out messages after a buffered one: the consumed offset waits for the poll...
+        ok = ok && buffer.pulled(Self.q0, generation: g, messages: [], bytes: 0, nextOffset: 9)
+        #expect(ok)
+        #expect(buffer.consumedOffsets.isEmpty)
+        // ...which then covers everything below the pull position.
+        let batch = buffer.take()
+        #expect(batch?.messages.count == 1)
+        #expect(buffer.consumedOffsets == [Self.q0: 9])
+        ok = buffer.pulled(Self.q0, generation: g, messages: [], bytes: 0, nextOffset: 12)
+        #expect(ok)
+        #expect(buffer.consumedOffsets == [Self.q0: 12])
+    }
+
+    @Test func seekDiscardsBufferedMessagesAndDisownsPullsInFlight() throws {
+        var buffer = LitePullBuffer()
+        buffer.add(Self.q0, offset: 0)
+        buffer.add(Self.q1, offset: 0)
+        let old = try #require(buffer.position(Self.q0)).generation
+        var ok = buffer.pulled(Self.q0, generation: old, messages: Self.messages(Self.q0, 0..<4), bytes: 8, nextOffset: 4)
+        let g1 = try #require(buffer.position(Self.q1)).generation
+        ok = ok && buffer.pulled(Self.q1, generation: g1, messages: Self.messages(Self.q1, 0..<1), bytes: 2, nextOffset: 1)
+        ok = ok && buffer.seek(Self.q0, to: 2)
+        #expect(ok)
+        ok = buffer.seek(MessageQueue(topic: "T", brokerName: "b", queueId: 9), to: 0)
+        #expect(!ok, "not owned")
+        #expect(buffer.totalCount == 1)
+        #expect(buffer.consumedOffsets == [Self.q0: 2], "a seek is committable at once")
+        let now = try #require(buffer.position(Self.q0))
+        #expect(now.offset == 2 && now.generation != old)
+        // A pull started before the seek answers late: ignored.
+        ok = buffer.pulled(Self.q0, generation: old, messages: Self.messages(Self.q0, 4..<6), bytes: 4, nextOffset: 6)
+        #expect(!ok)
+        #expect(buffer.position(Self.q0)?.offset == 2)
+        var batch = buffer.take()
+        #expect(batch?.queue == Self.q1)
+        batch = buffer.take()
+        #expect(batch == nil)
+        // Removing a queue drops its buffer; owning it again starts a new generation.
+        ok = buffer.pulled(Self.q0, generation: now.generation, messages: Self.messages(Self.q0, 2..<3), bytes: 2, nextOffset: 3)
+        #expect(ok)
+        let removed = buffer.remove(Self.q0)
+        let last = try #require(removed)
+        #expect(last.consumedOffset == 2 && last.bufferedCount == 1)
+        batch = buffer.take()
+        #expect(buffer.totalCount == 0 && batch == nil)
+        buffer.add(Self.q0, offset: 3)
+        #expect(buffer.position(Self.q0)?.generation != now.generation)
+        ok = buffer.pulled(Self.q0, generation: now.generation, messages: [], bytes: 0, nextOffset: 7)
+        #expect(!ok)
     }
 }
 

@@ -150,7 +150,8 @@ extension LitePullConsumer {
 
     /// Pulls one owned queue with long polling into the buffer until the queue is dropped, repositioned (a new task
     /// takes over) or the consumer stops. Lite pulls carry their subscription (SUBSCRIPTION flag), so the broker needs
-    /// no heartbeat subscription to filter them.
+    /// no heartbeat subscription to filter them. Java 5.x sends them as LITE_PULL_MESSAGE (361) with the LITE_PULL bit;
+    /// they go here as PULL_MESSAGE (11), which brokers of every version serve the same way, 4.9 included.
     func pullLoop(_ queue: MessageQueue) async {
         var suggestedBroker: Int64 = 0
         while !Task.isCancelled {
