@@ -40,6 +40,8 @@ final class ClientCore: Sendable {
         /// Addresses of brokers that left the routes recently, probed until this time (ms).
         var probing: [String: (brokerName: String, until: Int64)] = [:]
         var heartbeatsInFlight: [String: Task<Bool, Never>] = [:]
+        /// Connections that became active and have not closed yet.
+        var activeConnections: Set<UInt64> = []
         var running = false
         var stopped = false
         var rebalances = 0
@@ -175,6 +177,11 @@ final class ClientCore: Sendable {
         }
         if !revived.isEmpty {
             logger.info("brokers are back in the routes", metadata: ["addresses": "\(revived)"])
+            // Back before a probe reached it: re-register now (a restarted broker has forgotten us, and group
+            // members asking it who is in the group must find us), then rebalance.
+            for address in revived {
+                Task { await self.reRegister(address: address, reason: "broker back in the routes", attempts: 10) }
+            }
         }
         cleanOfflineBrokers()
         return info
@@ -370,13 +377,16 @@ final class ClientCore: Sendable {
         } catch {}
     }
 
-    func refreshAllRoutes() async {
-        let topics = state.withLock { $0.topics }
+    /// Refreshes every known topic's route; returns whether any cached route changed.
+    @discardableResult
+    func refreshAllRoutes() async -> Bool {
+        let (topics, before) = state.withLock { ($0.topics, $0.routes.mapValues(\.route)) }
         for topic in topics {
             do { try await updateRoute(topic) } catch {
                 logger.debug("route refresh failed", metadata: ["topic": "\(topic)", "error": "\(error)"])
             }
         }
+        return state.withLock { $0.routes.mapValues(\.route) } != before
     }
 
     private func handleEvents() async {
@@ -387,7 +397,8 @@ final class ClientCore: Sendable {
                     if !s.everConnected.insert(event.address).inserted { s.reconnects += 1 }
                 }
                 let known = state.withLock { s -> Bool in
-                    s.brokerAddresses.values.contains { $0.values.contains(event.address) } || s.probing[event.address] != nil
+                    s.activeConnections.insert(event.connectionID)
+                    return s.brokerAddresses.values.contains { $0.values.contains(event.address) } || s.probing[event.address] != nil
                 }
                 guard known else { continue }
                 // A (re)connected broker may have forgotten us: re-register at once, then rebalance.
@@ -401,16 +412,39 @@ final class ClientCore: Sendable {
                 }
             case .drainingEnded:
                 if let name = brokerName(of: event.address) { state.withLock { $0.faults.clear(broker: name) } }
-            case .connect, .close, .idle, .exception:
+            case .close:
+                // A broker's connection closed: it may have left (drained or killed) without a GO_AWAY reaching
+                // this client, e.g. when all we had there were long polls it held. Refresh the routes now and
+                // rebalance if one changed, instead of owning (or missing) its queues until the periodic refresh.
+                let known = state.withLock { s in
+                    // Established connections only: a failed connect attempt reports a close too.
+                    s.activeConnections.remove(event.connectionID) != nil && !s.stopped
+                        && s.brokerAddresses.values.contains { $0.values.contains(event.address) }
+                }
+                guard known else { continue }
+                Task {
+                    if await self.refreshAllRoutes() { self.requestRebalance(reason: "connection to \(event.address) closed") }
+                }
+            case .connect, .idle, .exception:
                 continue
             }
         }
     }
 
     /// A (re)connected or recovered broker: heartbeat it at once and, if that succeeds, bring it back into the routes
-    /// (when it had left them) and rebalance.
-    func reRegister(address: String, reason: String) async {
-        guard await heartbeat(address: address) else { return }
+    /// (when it had left them) and rebalance. With `attempts` > 1 a failed heartbeat (say, refused by the reconnect
+    /// backoff left from the broker's downtime) is retried every 200 ms.
+    func reRegister(address: String, reason: String, attempts: Int = 1) async {
+        var ok = false
+        for attempt in 0..<max(attempts, 1) {
+            if attempt > 0 {
+                do { try await Task.sleep(for: .milliseconds(200)) } catch { return }
+            }
+            if isStopped { return }
+            ok = await heartbeat(address: address)
+            if ok { break }
+        }
+        guard ok else { return }
         let wasProbing = state.withLock { $0.probing[address] != nil }
         if wasProbing { await refreshUntilBack(address: address) }
         requestRebalance(reason: "\(reason) \(address)")

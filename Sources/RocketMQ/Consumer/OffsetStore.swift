@@ -29,11 +29,13 @@ final class OffsetStore: Sendable {
     /// Records a new committable offset (ignored unless it moves forward).
     func update(_ queue: MessageQueue, offset: Int64, increaseOnly: Bool = true) {
         guard offset >= 0 else { return }
-        table.withLock { t in
-            if increaseOnly, let old = t[queue], old >= offset { return }
+        let changed = table.withLock { t -> Bool in
+            if increaseOnly, let old = t[queue], old >= offset { return false }
             t[queue] = offset
-            _ = dirty.withLock { $0.insert(queue) }
+            return true
         }
+        // Not nested in `table`'s lock: `persist` takes `dirty` then `table`, and the opposite order deadlocks.
+        if changed { _ = dirty.withLock { $0.insert(queue) } }
     }
 
     func current(_ queue: MessageQueue) -> Int64? { table.withLock { $0[queue] } }

@@ -1,3 +1,4 @@
+import Logging
 import NIOCore
 import RocketMQRemoting
 import RocketMQWire
@@ -95,25 +96,8 @@ extension PushConsumer {
     /// Decodes, filters and hands pulled records on.
     private func deliver(_ records: [MessageRecord], to pq: ProcessQueue, subscription: SubscriptionData, nextBegin: Int64) {
         let queue = pq.queue
-        // Tag subscriptions are re-checked by tag string (brokers filter by hash); SQL92 is the broker's alone.
-        let tags = subscription.subString == "*" || subscription.expressionType != ExpressionType.tag
-            ? nil : Set(subscription.tagsSet)
-        var messages: [ReceivedMessage] = []
-        var cached: [(offset: Int64, bytes: Int)] = []
-        messages.reserveCapacity(records.count)
-        for var record in records {
-            // Client-side filter by tag string (brokers filter by hash, which can collide).
-            if let tags, !tags.contains(record.properties[MessageProperty.tags] ?? "") { continue }
-            let body: ByteBuffer
-            do { body = try record.decompressedBody() } catch {
-                // Never hand compressed or corrupt bytes to the user: log it and skip the message.
-                logger.error("cannot decompress message; skipping it", metadata: ["queue": "\(queue)", "offset": "\(record.queueOffset)", "error": "\(error)"])
-                continue
-            }
-            record.properties[MessageProperty.minOffset] = nil
-            messages.append(ReceivedMessage(record: record, queue: queue, body: body))
-            cached.append((record.queueOffset, body.readableBytes))
-        }
+        let messages = ReceivedMessage.fromPull(records, queue: queue, subscription: subscription, logger: logger)
+        let cached = messages.map { (offset: $0.queueOffset, bytes: $0.body.readableBytes) }
         let empty = pq.state.withLock { s -> Bool in
             s.add(offsets: cached, nextOffset: nextBegin)
             return s.cachedCount == 0
@@ -124,5 +108,32 @@ extension PushConsumer {
         }
         metrics.received.increment(by: messages.count)
         dispatch(messages, from: pq)
+    }
+}
+
+extension ReceivedMessage {
+    /// Pulled records as messages: filtered by tag string (brokers filter by hash, which can collide) and
+    /// decompressed; a record that cannot be decompressed is logged and skipped, never handed on.
+    static func fromPull(
+        _ records: [MessageRecord], queue: MessageQueue, subscription: SubscriptionData, logger: Logger
+    ) -> [ReceivedMessage] {
+        // Tag subscriptions are re-checked by tag string (brokers filter by hash, which can collide); SQL92 is the
+        // broker's alone.
+        let tags = subscription.subString == "*" || subscription.expressionType != ExpressionType.tag
+            ? nil : Set(subscription.tagsSet)
+        var messages: [ReceivedMessage] = []
+        messages.reserveCapacity(records.count)
+        for var record in records {
+            if let tags, !tags.contains(record.properties[MessageProperty.tags] ?? "") { continue }
+            let body: ByteBuffer
+            do { body = try record.decompressedBody() } catch {
+                // Never hand compressed or corrupt bytes to the user: log it and skip the message.
+                logger.error("cannot decompress message; skipping it", metadata: ["queue": "\(queue)", "offset": "\(record.queueOffset)", "error": "\(error)"])
+                continue
+            }
+            record.properties[MessageProperty.minOffset] = nil
+            messages.append(ReceivedMessage(record: record, queue: queue, body: body))
+        }
+        return messages
     }
 }

@@ -1,3 +1,4 @@
+import Logging
 import RocketMQRemoting
 import RocketMQWire
 
@@ -62,7 +63,7 @@ extension PushConsumer {
                 mine = []
                 break
             }
-            guard let members = await consumerIDs(topic: topic, queues: all) else { return false }
+            guard let members = await core.consumerIDs(group: group, queues: all) else { return false }
             do {
                 mine = try configuration.allocationStrategy.allocate(
                     consumerGroup: group, currentClientID: core.clientID, queues: all,
@@ -75,26 +76,6 @@ extension PushConsumer {
         return await apply(topic: topic, allocated: Set(mine))
     }
 
-    /// The group's members as one broker of the topic sees them (GET_CONSUMER_LIST_BY_GROUP).
-    private func consumerIDs(topic: String, queues: [MessageQueue]) async -> [String]? {
-        let brokers = Array(Set(queues.map(\.brokerName))).sorted().filter { core.isBrokerAvailable($0) }
-        for broker in brokers.shuffled() {
-            guard let address = core.address(of: broker) else { continue }
-            var fields = GetConsumerListByGroupRequestHeader(consumerGroup: group).fields
-            fields["bname"] = broker
-            do {
-                let response = try await core.invoke(
-                    .request(.getConsumerListByGroup, extFields: fields), address: address, timeout: core.configuration.requestTimeout)
-                guard response.responseCode == .success, let body = response.body else { continue }
-                let ids = try ConsumerListBody(buffer: body).consumerIdList
-                if !ids.isEmpty { return ids }
-            } catch {
-                continue
-            }
-        }
-        return nil
-    }
-
     /// Drops queues no longer allocated, adds new ones; returns whether anything changed.
     private func apply(topic: String, allocated: Set<MessageQueue>) async -> Bool {
         let current = state.withLock { s in Set(s.processQueues.keys.filter { $0.topic == topic }) }
@@ -102,7 +83,16 @@ extension PushConsumer {
         var added = Array(allocated.subtracting(current)).sorted()
         if !removed.isEmpty { await release(removed) }
         if configuration.orderly && !added.isEmpty {
-            added = await lock(added)
+            let locked = await lock(added)
+            if locked.count < added.count {
+                // The previous owner still holds some (it unlocks them in its own rebalance): try again shortly
+                // rather than at the next periodic rebalance (Java's `rebalanceLater(500)`).
+                Task { [weak self] in
+                    try? await Task.sleep(for: .milliseconds(500))
+                    self?.rebalanceNow()
+                }
+            }
+            added = locked
         }
         if !added.isEmpty && !current.isEmpty && configuration.messageModel == .clustering {
             // Queues taken over from another member: give it a moment to finish and commit them (it releases them
@@ -161,34 +151,9 @@ extension PushConsumer {
         if configuration.orderly { await unlock(queues) }
     }
 
-    /// Where a newly owned queue starts: its committed offset, else the start point (Java's `computePullFromWhere`).
-    /// nil when the broker could not be asked (the queue is retried at the next rebalance).
+    /// Where a newly owned queue starts (see ``ClientCore/startOffset(_:offsets:startPoint:logger:)``).
     private func startOffset(_ queue: MessageQueue) async -> Int64? {
-        do {
-            if let committed = try await offsets.read(queue) { return committed }
-        } catch {
-            logger.debug("cannot read committed offset", metadata: ["queue": "\(queue)", "error": "\(error)"])
-            return nil
-        }
-        if queue.topic.hasPrefix("%RETRY%") { return 0 }
-        switch configuration.startPoint {
-        case .firstOffset:
-            return 0
-        case .lastOffset:
-            return await queryOffset(.getMaxOffset, queue: queue, extra: ["committed": "true"])
-        case .timestamp(let millis):
-            return await queryOffset(.searchOffsetByTimestamp, queue: queue, extra: ["timestamp": String(millis), "boundaryType": "LOWER"])
-        }
-    }
-
-    private func queryOffset(_ code: RequestCode, queue: MessageQueue, extra: [String: String]) async -> Int64? {
-        guard let address = core.masterAddress(queue.brokerName) else { return nil }
-        var fields: ExtFields = ["topic": queue.topic, "queueId": String(queue.queueId), "bname": queue.brokerName]
-        for (k, v) in extra { fields[k] = v }
-        guard let response = try? await core.invoke(.request(code, extFields: fields), address: address, timeout: .seconds(6)),
-            response.responseCode == .success, let offset = response.field("offset").flatMap({ Int64($0) }), offset >= 0
-        else { return nil }
-        return offset
+        await core.startOffset(queue, offsets: offsets, startPoint: configuration.startPoint, logger: logger)
     }
 
     // MARK: orderly locks
@@ -247,5 +212,87 @@ extension PushConsumer {
             do { try await Task.sleep(for: configuration.offsetCommitInterval) } catch { return }
             await offsets.persist()
         }
+    }
+}
+
+/// Group membership and queue offsets, shared by the push and the lite pull consumer.
+extension ClientCore {
+    /// The group's members: the union of what every available broker of the topic reports
+    /// (GET_CONSUMER_LIST_BY_GROUP); nil when none answered with a member list.
+    ///
+    /// Java asks one random broker. A broker that just restarted knows only the members that re-registered so far, and
+    /// a member allocating from that partial list takes queues others still own. So every broker is asked, and while
+    /// their lists disagree (members are still (re)registering) the answer waits for them to agree, up to 2 s, then
+    /// settles for the union.
+    func consumerIDs(group: String, queues: [MessageQueue]) async -> [String]? {
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(2)
+        while true {
+            let lists = await memberLists(group: group, queues: queues)
+            guard !lists.isEmpty else { return nil }
+            let union = Set(lists.joined())
+            if lists.allSatisfy({ Set($0) == union }) || clock.now >= deadline { return Array(union) }
+            do { try await Task.sleep(for: .milliseconds(100)) } catch { return Array(union) }
+        }
+    }
+
+    /// The member lists of the group from every available broker of the topic that answered with one.
+    private func memberLists(group: String, queues: [MessageQueue]) async -> [[String]] {
+        let brokers = Array(Set(queues.map(\.brokerName))).sorted().filter { isBrokerAvailable($0) }
+        return await withTaskGroup(of: [String]?.self) { tasks -> [[String]] in
+            for broker in brokers {
+                guard let address = address(of: broker) else { continue }
+                tasks.addTask {
+                    var fields = GetConsumerListByGroupRequestHeader(consumerGroup: group).fields
+                    fields["bname"] = broker
+                    guard let response = try? await self.invoke(
+                        .request(.getConsumerListByGroup, extFields: fields), address: address, timeout: self.configuration.requestTimeout),
+                        response.responseCode == .success, let body = response.body,
+                        let ids = try? ConsumerListBody(buffer: body).consumerIdList, !ids.isEmpty
+                    else { return nil }
+                    return ids
+                }
+            }
+            var out: [[String]] = []
+            for await ids in tasks { if let ids { out.append(ids) } }
+            return out
+        }
+    }
+
+    /// Where a newly owned queue starts: its committed offset, else the start point (Java's `computePullFromWhere`).
+    /// nil when the broker could not be asked (the queue is retried at the next rebalance).
+    func startOffset(_ queue: MessageQueue, offsets: OffsetStore, startPoint: ConsumeStartPoint, logger: Logger) async -> Int64? {
+        do {
+            if let committed = try await offsets.read(queue) { return committed }
+        } catch {
+            logger.debug("cannot read committed offset", metadata: ["queue": "\(queue)", "error": "\(error)"])
+            return nil
+        }
+        if queue.topic.hasPrefix("%RETRY%") { return 0 }
+        switch startPoint {
+        case .firstOffset:
+            return 0
+        case .lastOffset:
+            return try? await queueOffset(.getMaxOffset, queue: queue, extra: ["committed": "true"])
+        case .timestamp(let millis):
+            return try? await queueOffset(.searchOffsetByTimestamp, queue: queue, extra: ["timestamp": String(millis), "boundaryType": "LOWER"])
+        }
+    }
+
+    /// GET_MAX_OFFSET, GET_MIN_OFFSET or SEARCH_OFFSET_BY_TIMESTAMP for one queue, asked of its master.
+    func queueOffset(_ code: RequestCode, queue: MessageQueue, extra: [String: String] = [:]) async throws -> Int64 {
+        guard let address = masterAddress(queue.brokerName) else {
+            throw RocketMQError(.topicNotFound, "no master for \(queue.brokerName)", isRetryable: true)
+        }
+        var fields: ExtFields = ["topic": queue.topic, "queueId": String(queue.queueId), "bname": queue.brokerName]
+        for (k, v) in extra { fields[k] = v }
+        let response = try await invoke(.request(code, extFields: fields), address: address, timeout: .seconds(6))
+        guard response.responseCode == .success else {
+            throw RocketMQError(.brokerError, response.remark ?? "offset query failed", responseCode: response.code, isRetryable: true)
+        }
+        guard let offset = response.field("offset").flatMap({ Int64($0) }), offset >= 0 else {
+            throw RocketMQError(.protocolError, "offset answer for \(queue) has no valid offset")
+        }
+        return offset
     }
 }
