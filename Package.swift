@@ -129,6 +129,7 @@ let package = Package(
             ]),
 
         // Tests.
+        .target(name: "RocketMQTestSupport", path: "Tests/RocketMQTestSupport"),
         .testTarget(
             name: "RocketMQWireTests",
             dependencies: ["RocketMQWire", .product(name: "NIOCore", package: "swift-nio")],
@@ -136,6 +137,7 @@ let package = Package(
         .testTarget(
             name: "MockBrokerTests",
             dependencies: [
+                "RocketMQTestSupport",
                 "RocketMQMockBroker", "RocketMQWire", "RocketMQRemoting", "MockBrokerCommand",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -144,6 +146,7 @@ let package = Package(
         .testTarget(
             name: "RocketMQTests",
             dependencies: [
+                "RocketMQTestSupport",
                 "RocketMQ", "RocketMQWire", "RocketMQMockBroker", "RocketMQRemoting",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -152,6 +155,7 @@ let package = Package(
         .testTarget(
             name: "RocketMQRemotingTests",
             dependencies: [
+                "RocketMQTestSupport",
                 "RocketMQRemoting", "RocketMQWire",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

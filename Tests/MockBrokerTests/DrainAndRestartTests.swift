@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import RocketMQMockBroker
 import RocketMQWire
+import RocketMQTestSupport
 import Testing
 
 @Suite("Mock broker: drain, kill, restart, persistence")

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import RocketMQWire
+import RocketMQTestSupport
 import Testing
 
 /// Runs the built `mock-broker` executable as a subprocess.

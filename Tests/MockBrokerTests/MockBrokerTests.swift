@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 @testable import RocketMQMockBroker
 import RocketMQWire
+import RocketMQTestSupport
 import Testing
 
 /// Raw-wire helpers: requests are built from field names, as a foreign client would, so these tests check the
@@ -401,15 +402,7 @@ struct MockBrokerRequestTests {
             var garbage = ByteBuffer()
             garbage.writeBytes([0x7F, 0xFF, 0xFF, 0xFF] + [UInt8](repeating: 0, count: 16))
             try await bad.writeAndFlush(garbage).get()
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await bad.closeFuture.get() }
-                group.addTask {
-                    try await Task.sleep(for: .seconds(5))
-                    throw TestConnection.TimedOut(description: "malformed frame did not close the connection")
-                }
-                try await group.next()
-                group.cancelAll()
-            }
+            try await withTimeout(.seconds(5), "the malformed frame to close the connection") { try await bad.closeFuture.get() }
             // Only that connection closed.
             #expect(try await c.call(.getMaxOffset, ["topic": "TBW102", "queueId": "0"]).responseCode == .success)
             await c.close()

@@ -3,6 +3,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import RocketMQRemoting
+import RocketMQTestSupport
 import RocketMQWire
 
 /// A minimal remoting client for tests of the broker itself: one TCP connection, requests matched by opaque,
@@ -174,15 +175,8 @@ final class TestConnection: Sendable {
 
     /// Waits until the server closes the connection.
     func waitClosed(timeout: Duration = .seconds(5)) async throws {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await self.channel.closeFuture.get() }
-            group.addTask {
-                try await Task.sleep(for: timeout)
-                throw TimedOut(description: "connection still open after \(timeout)")
-            }
-            try await group.next()
-            group.cancelAll()
-        }
+        let channel = self.channel
+        try await withTimeout(timeout, "the server to close the connection") { try await channel.closeFuture.get() }
     }
 
     func close() async { try? await channel.close() }

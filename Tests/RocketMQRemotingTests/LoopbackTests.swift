@@ -3,6 +3,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import RocketMQWire
+import RocketMQTestSupport
 import Testing
 
 @testable import RocketMQRemoting

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOEmbedded
 import RocketMQWire
+import RocketMQTestSupport
 import Testing
 
 @testable import RocketMQRemoting

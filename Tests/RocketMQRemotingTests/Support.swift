@@ -5,32 +5,10 @@ import NIOCore
 import NIOEmbedded
 import NIOPosix
 import RocketMQWire
+import RocketMQTestSupport
 import Testing
 
 @testable import RocketMQRemoting
-
-struct TimedOut: Error, CustomStringConvertible {
-    var what: String
-    var description: String { "timed out waiting for \(what)" }
-}
-
-/// Runs `body`, failing with ``TimedOut`` if it has not finished within `timeout` (a deadline, not a sleep).
-func withTimeout<T: Sendable>(
-    _ timeout: Duration = .seconds(20), _ what: String = "an event", _ body: @escaping @Sendable () async throws -> T
-) async throws -> T {
-    try await withThrowingTaskGroup(of: T?.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try? await Task.sleep(for: timeout)
-            return nil
-        }
-        defer { group.cancelAll() }
-        guard let first = try await group.next(), let value = first else {
-            throw TimedOut(what: what)
-        }
-        return value
-    }
-}
 
 /// Collects values and lets tests wait (with a deadline) for one matching a predicate.
 final class Recorder<T: Sendable>: Sendable {

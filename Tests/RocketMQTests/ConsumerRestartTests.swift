@@ -4,6 +4,7 @@ import RocketMQ
 import RocketMQMockBroker
 import RocketMQWire
 import Synchronization
+import RocketMQTestSupport
 import Testing
 
 /// A producer sending a continuous stream from a few tasks until stopped; remembers every acknowledged send.

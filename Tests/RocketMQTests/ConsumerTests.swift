@@ -4,6 +4,7 @@ import RocketMQ
 import RocketMQMockBroker
 import RocketMQWire
 import Synchronization
+import RocketMQTestSupport
 import Testing
 
 /// Collects what a consumer received.
@@ -251,10 +252,7 @@ struct ConsumerTests {
         }
         // A slow reader: without acknowledgements pulling stops just past the threshold (50 + one batch of 10).
         try await eventually(timeout: .seconds(5)) { consumer.cachedMessageCount > 50 }
-        for _ in 0..<20 {
-            #expect(consumer.cachedMessageCount <= 60)
-            try await Task.sleep(for: .milliseconds(10))
-        }
+        try await stays(for: .milliseconds(200), "at most 60 cached") { consumer.cachedMessageCount <= 60 }
         for m in got { consumer.acknowledge(m) }
         task.cancel()
         _ = try? await task.value

@@ -4,6 +4,7 @@ import NIOCore
 import RocketMQMockBroker
 import RocketMQWire
 import Synchronization
+import RocketMQTestSupport
 import Testing
 
 /// A running lite pull consumer and its task.
@@ -259,10 +260,7 @@ struct LitePullConsumerTests {
         }) { try $0.subscribe("L5") }
         // Nobody polls: pulling stops at the threshold (30), never more than one batch over it.
         try await eventually(timeout: .seconds(10), "buffer filled to the threshold") { lite.consumer.bufferedMessageCount >= 30 }
-        for _ in 0..<20 {
-            #expect(lite.consumer.bufferedMessageCount < 40)
-            try await Task.sleep(for: .milliseconds(10))
-        }
+        try await stays(for: .milliseconds(200), "fewer than 40 buffered") { lite.consumer.bufferedMessageCount < 40 }
         // Polling makes room and pulling resumes, in order, to the end.
         let all = try await pollMessages(lite.consumer, count: 200)
         #expect(all.map(\.queueOffset) == (0..<200).map { Int64($0) })

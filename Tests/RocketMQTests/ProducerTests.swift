@@ -4,6 +4,7 @@ import NIOCore
 import RocketMQ
 import RocketMQMockBroker
 import RocketMQWire
+import RocketMQTestSupport
 import Testing
 
 /// Starts a mock cluster and a producer on it; always shuts both down.
@@ -221,17 +222,4 @@ struct ProducerTests {
             for b in cluster.brokers { b.pause(false) }
         }
     }
-}
-
-/// Waits until `condition` holds, failing after `timeout`.
-func eventually(
-    timeout: Duration = .seconds(5), _ what: String = "condition", _ condition: () async throws -> Bool
-) async throws {
-    let clock = ContinuousClock()
-    let deadline = clock.now + timeout
-    while clock.now < deadline {
-        if (try? await condition()) == true { return }
-        try await Task.sleep(for: .milliseconds(10))
-    }
-    #expect(try await condition(), "\(what) not met within \(timeout)")
 }
