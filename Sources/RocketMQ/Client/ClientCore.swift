@@ -68,7 +68,7 @@ final class ClientCore: Sendable {
     }
 
     static func nowMillis() -> Int64 {
-        Int64(clock_gettime_nsec_np_realtime() / 1_000_000)
+        Int64(wallClockNanoseconds() / 1_000_000)
     }
 
     // MARK: registration
@@ -312,15 +312,14 @@ final class ClientCore: Sendable {
 
     /// Heartbeats every broker in the address table (every broker id when there are consumers, masters otherwise).
     func heartbeatAll() async {
-        let (targets, hasConsumers) = state.withLock { s -> ([String], Bool) in
+        let targets = state.withLock { s -> [String] in
             let all = !s.consumers.isEmpty
             var out: [String] = []
             for addrs in s.brokerAddresses.values {
                 for (id, address) in addrs where all || id == 0 { out.append(address) }
             }
-            return (out, all)
+            return out
         }
-        _ = hasConsumers
         let data = heartbeatData()
         await withTaskGroup(of: Void.self) { group in
             for address in targets where !remoting.isDraining(address: address) {
@@ -501,7 +500,7 @@ final class ClientCore: Sendable {
 
 /// Wall-clock milliseconds (send timestamps, fault-tolerance windows).
 @inline(__always)
-func clock_gettime_nsec_np_realtime() -> UInt64 {
+func wallClockNanoseconds() -> UInt64 {
     var ts = timespec()
     clock_gettime(CLOCK_REALTIME, &ts)
     return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
