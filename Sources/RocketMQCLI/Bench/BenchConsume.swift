@@ -20,7 +20,7 @@ struct BenchConsumeCommand: AsyncParsableCommand {
 
     @OptionGroup var target: BenchTargetOptions
     @OptionGroup var load: BenchLoadOptions
-    @Option(help: "Produce this many messages (async, 1000 in flight) before consuming; default 500000 with --embedded, else 0.")
+    @Option(help: "Produce this many messages (async, 1000 in flight) before consuming; default 200000 with --embedded, else 0.")
     var prefill: Int?
     @Option(help: "Consumer group (default: a fresh one, rocketmq_bench_<pid>).") var group: String?
     @Option(help: "Where a fresh group starts: first or last.") var from = "first"
@@ -51,7 +51,7 @@ struct BenchConsumeCommand: AsyncParsableCommand {
     }
 
     private func measure(_ bench: BenchTarget) async throws {
-        let prefill = self.prefill ?? (bench.embedded ? 500_000 : 0)
+        let prefill = self.prefill ?? (bench.embedded ? 200_000 : 0)
         var prefillRate = 0.0
         if prefill > 0 {
             note("consume: producing \(prefill) messages of \(load.size) B first")

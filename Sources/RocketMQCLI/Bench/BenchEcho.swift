@@ -33,6 +33,8 @@ struct BenchEchoCommand: AsyncParsableCommand {
     @Option(help: "Warm-up seconds per path and round.") var warmup: Double = 1
     @Option(help: "Rounds; the medians are reported.") var rounds = 3
     @Flag(name: .customLong("transport-only"), help: "Skip the SDK measurement.") var transportOnly = false
+    @Option(help: "Header format of the transport requests: json (what the SDK sends, Java's default) or rocketmq (binary).")
+    var header = "json"
     @Option(name: .customLong("log-level"), help: "Log level on stderr (trace ... critical).") var logLevel = "warning"
 
     func validate() throws {
@@ -41,14 +43,16 @@ struct BenchEchoCommand: AsyncParsableCommand {
         guard duration > 0, duration <= 3_600 else { throw ValidationError("--duration must be in (0, 3600]") }
         guard warmup >= 0, warmup <= 600 else { throw ValidationError("--warmup must be in [0, 600]") }
         guard (1...99).contains(rounds) else { throw ValidationError("--rounds must be between 1 and 99") }
+        guard ["json", "rocketmq"].contains(header) else { throw ValidationError("--header must be json or rocketmq") }
     }
 
     func run() async throws {
         ClusterOptions.bootstrapLogging(level: logLevel)
         let body = ByteBuffer(repeating: UInt8(ascii: "a"), count: size)
-        let request = EchoBench.sendRequest(body: body)
+        var request = EchoBench.sendRequest(body: body)
+        request.serializeType = header == "json" ? .json : .rocketmq
         let frame = try RemotingFrame.encode(request)
-        note("echo: frame \(frame.readableBytes) B (SEND_MESSAGE_V2 header + \(size) B body), \(inFlight) in flight, \(rounds) rounds of \(fixed(duration, 1)) s")
+        note("echo: frame \(frame.readableBytes) B (SEND_MESSAGE_V2 \(header) header + \(size) B body), \(inFlight) in flight, \(rounds) rounds of \(fixed(duration, 1)) s")
 
         let serverGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let clientGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -105,7 +109,7 @@ struct BenchEchoCommand: AsyncParsableCommand {
         // The round whose SDK rate is the median supplies the latency figures.
         let sdkMedian = sdk.sorted { $0.rate < $1.rate }.dropFirst((sdk.count - 1) / 2).first
         print(resultLine([
-            "command": "echo", "size": "\(size)", "frame_bytes": "\(frame.readableBytes)", "in_flight": "\(inFlight)",
+            "command": "echo", "size": "\(size)", "header": header, "frame_bytes": "\(frame.readableBytes)", "in_flight": "\(inFlight)",
             "rounds": "\(rounds)", "echo_msgs_per_s": fixed(echoRate, 1), "remoting_msgs_per_s": fixed(remotingRate, 1),
             "sdk_msgs_per_s": transportOnly ? "-" : fixed(sdkRate, 1),
             "remoting_echo_ratio": fixed(remotingRate / max(echoRate, 1)),
