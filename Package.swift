@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         // System C libraries from Debian's -dev packages.
@@ -75,10 +76,12 @@ let package = Package(
         .executableTarget(
             name: "RocketMQCLI",
             dependencies: [
-                "RocketMQ", "RocketMQWire",
+                "RocketMQ", "RocketMQWire", "RocketMQRemoting", "RocketMQMockBroker",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]),
         // The mock broker: library and executable.
         .target(
@@ -118,15 +121,22 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "Examples/Demo"),
-        // Pipelined loopback echo through RemotingClient next to raw SwiftNIO (build with -c release).
+        // Small runnable examples; each takes the name server address as its first argument.
+        .executableTarget(name: "SimpleProducer", dependencies: ["RocketMQ"], path: "Examples/SimpleProducer"),
+        .executableTarget(name: "BatchAndOrderedProducer", dependencies: ["RocketMQ"], path: "Examples/BatchAndOrderedProducer"),
         .executableTarget(
-            name: "RemotingBenchmark",
+            name: "PushConsumerHandler",
+            dependencies: ["RocketMQ", .product(name: "UnixSignals", package: "swift-service-lifecycle")],
+            path: "Examples/PushConsumerHandler"),
+        .executableTarget(name: "AsyncSequenceConsumer", dependencies: ["RocketMQ"], path: "Examples/AsyncSequenceConsumer"),
+        .executableTarget(
+            name: "ServiceGroupApp",
             dependencies: [
-                "RocketMQWire", "RocketMQRemoting",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "Atomics", package: "swift-atomics"),
-            ]),
+                "RocketMQ",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Examples/ServiceGroupApp"),
 
         // Tests.
         .target(name: "RocketMQTestSupport", path: "Tests/RocketMQTestSupport"),
@@ -147,7 +157,7 @@ let package = Package(
             name: "RocketMQTests",
             dependencies: [
                 "RocketMQTestSupport",
-                "RocketMQ", "RocketMQWire", "RocketMQMockBroker", "RocketMQRemoting",
+                "RocketMQ", "RocketMQWire", "RocketMQMockBroker", "RocketMQRemoting", "RocketMQCLI",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -29,6 +29,7 @@ struct ConsumeCommand: AsyncParsableCommand {
 
     func run() async throws {
         cluster.bootstrapLogging()
+        try await checkNameServer(cluster.clientConfiguration())
         var config = ConsumerConfiguration(group: group)
         config.messageModel = broadcast ? .broadcasting : .clustering
         config.orderly = orderly

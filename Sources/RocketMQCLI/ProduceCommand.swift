@@ -33,6 +33,7 @@ struct ProduceCommand: AsyncParsableCommand {
 
     func run() async throws {
         cluster.bootstrapLogging()
+        try await checkNameServer(cluster.clientConfiguration())
         var config = ProducerConfiguration(group: group)
         config.compression = compress == "none" ? nil : CompressionType(name: compress.uppercased())
         config.compressionThreshold = compressOver
@@ -50,6 +51,7 @@ struct ProduceCommand: AsyncParsableCommand {
         let progress = Task {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(1))
+                if Task.isCancelled { break }
                 let s = stats.withLock { $0 }
                 note("produce: \(s.ok) ok, \(s.failed) failed of \(count)")
             }
