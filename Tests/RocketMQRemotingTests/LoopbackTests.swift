@@ -117,6 +117,9 @@ final class ScriptHandler: ChannelInboundHandler {
 struct LoopbackTests {
     func client(_ configure: (inout RemotingClientConfiguration) -> Void = { _ in }) -> RemotingClient {
         var configuration = RemotingClientConfiguration()
+        // Generous by default (a loaded 2-core machine stalls debug builds); tests of deadlines set their own.
+        configuration.defaultRequestTimeout = .seconds(20)
+        configuration.connectTimeout = .seconds(10)
         configure(&configuration)
         return RemotingClient(configuration: configuration, logger: testLogger())
     }

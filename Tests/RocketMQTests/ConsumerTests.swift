@@ -71,9 +71,9 @@ func startConsumer(
 }
 
 func startProducer(_ cluster: MockCluster) throws -> (Producer, Task<Void, Error>) {
-    let producer = try Producer(
-        configuration: ProducerConfiguration(group: "ConsumerTestProducer"),
-        client: ClientConfiguration(nameServer: cluster.nameServerAddress))
+    var config = ProducerConfiguration(group: "ConsumerTestProducer")
+    config.sendTimeout = .seconds(20)  // a loaded 2-core machine can starve a debug build for seconds
+    let producer = try Producer(configuration: config, client: ClientConfiguration(nameServer: cluster.nameServerAddress))
     return (producer, Task { try await producer.run() })
 }
 

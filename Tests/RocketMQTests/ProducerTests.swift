@@ -208,7 +208,10 @@ struct ProducerTests {
     @Test func deadlinesHonouredWhenEveryBrokerIsPaused() async throws {
         try await withProducer(configure: { p, _ in p.sendTimeout = .milliseconds(800) }) { cluster, producer in
             cluster.createTopic("Paused", queues: 2)
-            _ = try await producer.send(Message(topic: "Paused", string: "warm"))
+            // Warm up (route, connections) with retries: the 800 ms deadline is for the paused sends below.
+            try await eventually(timeout: .seconds(30), "a warm-up send") {
+                (try? await producer.send(Message(topic: "Paused", string: "warm"))) != nil
+            }
             for b in cluster.brokers { b.pause() }
             let clock = ContinuousClock()
             let t0 = clock.now

@@ -240,8 +240,10 @@ final class BenchRecorder: Sendable {
     @inline(__always)
     func record(nanos: UInt64, bytes: Int, claimNext: Bool = false) -> Int? {
         state.withLock { s -> Int? in
-            // Completions after the stop are the tail of the run, not part of the measured time.
+            // Completions after the stop are the tail of the run, not part of the measured time; with a limit,
+            // warm-up sends still in flight when measuring started must not push the count past it.
             guard !s.stopped else { return nil }
+            if let limit = s.limit, s.ok >= limit { return nil }
             let micros = max(nanos / 1000, 1)
             _ = s.total.record(micros)
             _ = s.interval.record(micros)
