@@ -63,8 +63,14 @@ public struct ExtFields: Sendable, Hashable, Sequence, ExpressibleByDictionaryLi
 
     /// The entries in the order Java's `HashMap` would iterate them.
     public var javaHashMapOrdered: [(key: String, value: String)] {
-        let order = JavaCompat.hashMapOrder(keys, initialCapacity: javaInitialCapacity)
-        return order.map { k in (k, self[k] ?? "") }
+        // Keys are unique here: sort the entries by (bucket, insertion index) directly (the hot path of every JSON
+        // header), without the de-duplication `JavaCompat.hashMapOrder` does for arbitrary input.
+        let capacity = JavaCompat.hashMapCapacity(count: entries.count, initialCapacity: javaInitialCapacity)
+        var keyed: [(bucket: Int, index: Int)] = []
+        keyed.reserveCapacity(entries.count)
+        for (i, e) in entries.enumerated() { keyed.append((JavaCompat.bucket(e.key, capacity: capacity), i)) }
+        keyed.sort { $0.bucket != $1.bucket ? $0.bucket < $1.bucket : $0.index < $1.index }
+        return keyed.map { entries[$0.index] }
     }
 
     public func makeIterator() -> IndexingIterator<[(key: String, value: String)]> { entries.makeIterator() }
