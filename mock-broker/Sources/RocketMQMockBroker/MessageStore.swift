@@ -72,13 +72,12 @@ final class MessageStore {
 
     private func index(record: MessageRecord, encoded: ByteBuffer) {
         let key = QueueKey(topic: record.topic, queueId: record.queueId)
-        var list = queues[key, default: []]
         let entry = Entry(
             record: encoded, commitLogOffset: record.commitLogOffset,
             tagsCode: Self.tagsCode(record.properties[MessageProperty.tags]), storeTimestamp: record.storeTimestamp)
-        byCommitLogOffset[record.commitLogOffset] = (key, list.count)
-        list.append(entry)
-        queues[key] = list
+        byCommitLogOffset[record.commitLogOffset] = (key, queues[key]?.count ?? 0)
+        // Appended in place: copying the queue out and back would copy every entry on every message (O(n) each).
+        queues[key, default: []].append(entry)
     }
 
     /// Java's `tagsString2tagsCode`: the tag's `String.hashCode`, 0 without a tag.
