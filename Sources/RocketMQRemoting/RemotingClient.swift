@@ -64,7 +64,7 @@ public final class RemotingClient: Sendable {
         let clock = self.clock
         self.environment = ConnectionEnvironment(
             events: events, processors: processors, metrics: metrics, logger: logger,
-            writeBatchBytes: max(configuration.writeBatchBytes, 1),
+            writeBatchBytes: max(configuration.writeBatchBytes, 1), closeOnTimeout: configuration.closeOnTimeout,
             onClose: { report in
                 // A connect that failed before ACTIVE is reported through the connect future.
                 guard report.wasActive else { return }
