@@ -320,6 +320,31 @@ struct ScriptedPeerTests {
         await client.shutdown()
     }
 
+    @Test("a peer closing in the middle of a frame is a protocol error (truncated), reported and logged like any other")
+    func truncatedFrameAtEOF() async throws {
+        let (client, connector, _) = makeTestClient()
+        let events = recordEvents(of: client)
+        let address = self.address
+        let victim = Outcome { try await client.invoke(request("victim"), address: address, timeout: .seconds(30)) }
+        let peer = try await peer(connector, 0)
+        let sent = try await peer.nextCommand()
+        let whole = try frame(RemotingCommand.response(to: sent, code: .success, body: body("a fine answer, cut short")))
+        try await peer.channel.writeInbound(whole.getSlice(at: whole.readerIndex, length: whole.readableBytes / 2))
+        #expect(!victim.isDone)
+        try await peer.channel.close()
+
+        let error = try await victim.error()
+        guard case .protocolError(let wire)? = error?.kind else {
+            Issue.record("expected protocolError, got \(String(describing: error))")
+            return
+        }
+        #expect(wire.kind == WireError.Kind.truncated)
+        #expect(error?.isRetryable == true)
+        let exception = try await events.first { _, event in event.kind == .exception && event.address == address }
+        #expect(exception.error?.kind == error?.kind)
+        await client.shutdown()
+    }
+
     @Test("a connect failure gates the next connect (fail fast) until the backoff has passed")
     func reconnectBackoff() async throws {
         let (client, connector, loop) = makeTestClient()
