@@ -115,6 +115,16 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "Examples/Demo"),
+        // Fault scenarios with figures: one subcommand per scenario (build with -c release; Scripts/soak.sh).
+        .executableTarget(
+            name: "ReliabilitySuite",
+            dependencies: [
+                "RocketMQ", "RocketMQMockBroker", "RocketMQRemoting", "RocketMQWire",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]),
         // Pipelined loopback echo through RemotingClient next to raw SwiftNIO (build with -c release).
         .executableTarget(
             name: "RemotingBenchmark",
