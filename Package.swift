@@ -124,6 +124,16 @@ let package = Package(
         // Small runnable examples; each takes the name server address as its first argument.
         .executableTarget(name: "SimpleProducer", dependencies: ["RocketMQ"], path: "Examples/SimpleProducer"),
         .executableTarget(name: "BatchAndOrderedProducer", dependencies: ["RocketMQ"], path: "Examples/BatchAndOrderedProducer"),
+        // Fault scenarios with figures: one subcommand per scenario (build with -c release; Scripts/soak.sh).
+        .executableTarget(
+            name: "ReliabilitySuite",
+            dependencies: [
+                "RocketMQ", "RocketMQMockBroker", "RocketMQRemoting", "RocketMQWire",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]),
         .executableTarget(
             name: "PushConsumerHandler",
             dependencies: ["RocketMQ", .product(name: "UnixSignals", package: "swift-service-lifecycle")],

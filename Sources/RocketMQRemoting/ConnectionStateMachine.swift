@@ -147,6 +147,8 @@ struct ConnectionStateMachine<Promise> {
         var armTimer: NIODeadline?
         /// A retiring connection just became idle.
         var close = false
+        /// The longest time an expired request had been waiting for its response (deadline minus send time).
+        var longestWait: TimeAmount = .zero
     }
 
     /// The armed timer fired at `now`.
@@ -163,6 +165,7 @@ struct ConnectionStateMachine<Promise> {
             _ = deadlines.popMin()
             if isLive, let entry = pending.removeValue(forKey: top.opaque) {
                 result.expired.append((top.opaque, entry.promise))
+                result.longestWait = max(result.longestWait, top.deadline - entry.sentAt)
             }
         }
         result.close = !result.expired.isEmpty && shouldCloseAfterCompletion

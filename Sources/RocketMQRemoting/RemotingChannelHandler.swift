@@ -12,6 +12,8 @@ enum ConnectionCloseCause: Sendable, Hashable {
     case idle
     /// Retired after a GO_AWAY swap, once its in-flight requests finished.
     case retired
+    /// A request timed out on it (``RemotingClientConfiguration/closeOnTimeout``).
+    case timedOut
     /// The client shut down.
     case shutdown
     /// Closed on request.
@@ -20,7 +22,7 @@ enum ConnectionCloseCause: Sendable, Hashable {
     /// Whether the client itself decided to close (no reconnect backoff follows).
     var isLocal: Bool {
         switch self {
-        case .idle, .retired, .shutdown, .requested: return true
+        case .idle, .retired, .timedOut, .shutdown, .requested: return true
         case .peerClosed, .failed: return false
         }
     }
@@ -31,6 +33,8 @@ enum ConnectionCloseCause: Sendable, Hashable {
         case .failed(let error): return error
         case .idle: return RemotingError(.channelClosed, address: address, "connection closed after the idle timeout")
         case .retired: return RemotingError(.channelClosed, address: address, "connection retired after GO_AWAY")
+        case .timedOut:
+            return RemotingError(.channelClosed, address: address, "connection closed after a request on it timed out")
         case .shutdown: return RemotingError(.shutdown, address: address, "the remoting client is shut down")
         case .requested: return RemotingError(.channelClosed, address: address, "connection closed by the client")
         }
@@ -55,6 +59,8 @@ struct ConnectionEnvironment: Sendable {
     var metrics: RemotingMetrics
     var logger: Logger
     var writeBatchBytes: Int
+    /// Close the connection when a request that waited at least 100 ms times out with nothing received meanwhile.
+    var closeOnTimeout: Bool
     var onClose: @Sendable (ConnectionCloseReport) -> Void
 }
 
@@ -83,6 +89,8 @@ final class RemotingChannelHandler: ChannelDuplexHandler {
     private var closeReported = false
     private var receivedResponse = false
     private var wasActive = false
+    /// When the last frame arrived from the peer (for ``ConnectionEnvironment/closeOnTimeout``).
+    private var lastInbound: NIODeadline?
 
     init(address: String, connectionID: UInt64, environment: ConnectionEnvironment) {
         self.address = address
@@ -164,6 +172,7 @@ final class RemotingChannelHandler: ChannelDuplexHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let command = unwrapInboundIn(data)
+        lastInbound = context.eventLoop.now
         if command.isResponse {
             handleResponse(command)
         } else {
@@ -288,9 +297,27 @@ final class RemotingChannelHandler: ChannelDuplexHandler {
                 promise.fail(RemotingError(.timeout, address: address, opaque: opaque, "no response before the deadline"))
             }
         }
+        let silentSince = context.eventLoop.now - result.longestWait
+        if environment.closeOnTimeout, result.longestWait >= Self.closeOnTimeoutMinimumWait, closeCause == nil,
+            lastInbound.map({ $0 <= silentSince }) ?? true
+        {
+            // As Java's client (clientCloseSocketIfTimeout): a peer that stopped answering, or a byte stream that
+            // lost its framing, would otherwise keep timing out every request sent on this connection. Unlike Java,
+            // only when nothing at all arrived while the request waited: one slow answer on a connection that keeps
+            // answering others must not fail every request in flight on it.
+            logger.warning(
+                "request timed out; closing the connection",
+                metadata: ["remoting.timeouts": "\(result.expired.count)", "remoting.pending": "\(stateMachine.pendingCount)"])
+            close(cause: .timedOut)
+            return
+        }
         if let next = result.armTimer { arm(at: next) }
         if result.close { close(cause: .retired) }
     }
+
+    /// A timeout closes the connection only if the request had this long on it (Java: `MIN_CLOSE_TIMEOUT_MILLIS`), so
+    /// a request whose deadline was nearly spent before it was written says nothing about the connection.
+    static let closeOnTimeoutMinimumWait = TimeAmount.milliseconds(100)
 
     // MARK: Inbound
 

@@ -13,6 +13,8 @@ import RocketMQWire
 ///   Requests during that window **fail fast** with the retryable ``RemotingError/Kind/reconnectBackoff`` rather than
 ///   wait, so a producer moves on to another broker at once.
 /// - When a connection dies, every request pending on it fails at once with a typed error.
+/// - A request that times out on a connection the peer sent nothing on meanwhile closes that connection
+///   (``RemotingClientConfiguration/closeOnTimeout``): a stalled peer or a stream out of step is replaced at once.
 /// - GO_AWAY (1500): see ``invoke(_:address:timeout:)``.
 ///
 /// Writes issued in the same event-loop tick are encoded into one buffer and flushed once.
@@ -64,7 +66,7 @@ public final class RemotingClient: Sendable {
         let clock = self.clock
         self.environment = ConnectionEnvironment(
             events: events, processors: processors, metrics: metrics, logger: logger,
-            writeBatchBytes: max(configuration.writeBatchBytes, 1),
+            writeBatchBytes: max(configuration.writeBatchBytes, 1), closeOnTimeout: configuration.closeOnTimeout,
             onClose: { report in
                 // A connect that failed before ACTIVE is reported through the connect future.
                 guard report.wasActive else { return }

@@ -20,6 +20,12 @@ public struct RemotingClientConfiguration: Sendable {
     public var retryOnGoAway: Bool = true
     /// TLS for every connection (`nil`: plaintext). Brokers in their default `permissive` TLS mode accept both.
     public var tls: TLSConfiguration?
+    /// Whether a request timing out closes its connection when nothing at all arrived from the peer while it waited
+    /// (at least 100 ms): pending requests on it fail with the retryable ``RemotingError/Kind/channelClosed`` and the
+    /// next request reconnects at once. Java's client closes on any timeout (`clientCloseSocketIfTimeout`, true);
+    /// without either, a peer that stopped answering, or a stream that lost its framing, times out every later
+    /// request on the connection for good.
+    public var closeOnTimeout: Bool = true
     /// The timeout used by callers that do not give one (Java: `mqClientApiTimeout`, 3 s).
     public var defaultRequestTimeout: Duration = .seconds(3)
     /// Outbound bytes buffered in one event-loop tick before they are handed to the channel without waiting for

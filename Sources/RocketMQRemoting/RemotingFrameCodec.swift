@@ -24,8 +24,16 @@ public struct RemotingFrameDecoder: ByteToMessageDecoder, Sendable {
         return .continue
     }
 
+    /// Decodes what is left when the channel closes. Bytes of an incomplete frame at EOF throw
+    /// ``WireError/Kind/truncated``: a peer that closed in the middle of a frame sent a broken stream, and saying so
+    /// (an error caught, logged, reported) beats dropping the bytes silently.
     public mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
         while try decode(context: context, buffer: &buffer) == .continue {}
+        if seenEOF, buffer.readableBytes > 0 {
+            let count = buffer.readableBytes
+            buffer.moveReaderIndex(forwardBy: count)
+            throw WireError(.truncated, "the connection closed in the middle of a frame (\(count) bytes of it received)")
+        }
         return .needMoreData
     }
 }

@@ -74,9 +74,9 @@ struct ScriptedPeerTests {
         await client.shutdown()
     }
 
-    @Test("a deadline fails only its own request; a late response is dropped; cancellation forgets the request")
+    @Test("without closeOnTimeout a deadline fails only its own request; a late response is dropped; cancellation forgets the request")
     func deadlinesAndCancellation() async throws {
-        let (client, connector, loop) = makeTestClient()
+        let (client, connector, loop) = makeTestClient { $0.closeOnTimeout = false }
         let address = self.address
         let short = Outcome { try await client.invoke(request("short"), address: address, timeout: .seconds(1)) }
         let peer = try await peer(connector, 0)
@@ -114,6 +114,86 @@ struct ScriptedPeerTests {
             #expect(error.kind == .cancelled)
         }
         #expect(client.pendingRequestCount == 0)
+        #expect(connector.channels.count == 1)
+        await client.shutdown()
+    }
+
+    @Test("a timeout closes the connection (Java's clientCloseSocketIfTimeout): the other pending requests fail retryably, the next request reconnects")
+    func timeoutClosesTheConnection() async throws {
+        let (client, connector, loop) = makeTestClient()
+        let address = self.address
+        let events = recordEvents(of: client)
+        let short = Outcome { try await client.invoke(request("short"), address: address, timeout: .seconds(1)) }
+        let stalled = try await peer(connector, 0)
+        _ = try await stalled.nextCommand()
+        let long = Outcome { try await client.invoke(request("long"), address: address, timeout: .seconds(30)) }
+        _ = try await stalled.nextCommand()
+
+        await loop.advanceTime(by: .seconds(1))
+        #expect(try await short.error()?.kind == .timeout)
+        let collateral = try await long.error()
+        #expect(collateral?.kind == .channelClosed)
+        #expect(collateral?.isRetryable == true)
+        #expect(client.pendingRequestCount == 0)
+        let close = try await events.first { _, e in e.kind == .close }
+        #expect(close.address == address)
+
+        // A local close: no reconnect backoff; the next request gets a fresh connection at once.
+        let next = Outcome { try await client.invoke(request("next"), address: address, timeout: .seconds(5)) }
+        let fresh = try await peer(connector, 1)
+        try await fresh.answer(try await fresh.nextCommand())
+        guard case .success(let response) = try await next.value() else {
+            Issue.record("the request after the timeout failed")
+            return
+        }
+        #expect(text(response) == "next")
+        #expect(connector.channels.count == 2)
+        await client.shutdown()
+    }
+
+    @Test("a timeout on a connection that kept answering other requests meanwhile does not close it")
+    func timeoutWhilePeerAnswersKeepsTheConnection() async throws {
+        let (client, connector, loop) = makeTestClient()
+        let address = self.address
+        let slow = Outcome { try await client.invoke(request("slow"), address: address, timeout: .seconds(1)) }
+        let peer = try await peer(connector, 0)
+        _ = try await peer.nextCommand()  // never answered
+        await loop.advanceTime(by: .milliseconds(500))
+        let quick = Outcome { try await client.invoke(request("quick"), address: address, timeout: .seconds(5)) }
+        try await peer.answer(try await peer.nextCommand())
+        _ = try await quick.value()
+        let waiting = Outcome { try await client.invoke(request("waiting"), address: address, timeout: .seconds(5)) }
+        let waitingRequest = try await peer.nextCommand()
+        await loop.advanceTime(by: .milliseconds(500))
+        #expect(try await slow.error()?.kind == .timeout)
+        try await peer.answer(waitingRequest)
+        guard case .success(let response) = try await waiting.value() else {
+            Issue.record("a request on the live connection failed after another one timed out")
+            return
+        }
+        #expect(text(response) == "waiting")
+        #expect(connector.channels.count == 1)
+        await client.shutdown()
+    }
+
+    @Test("a timeout with less than 100 ms on the connection does not close it")
+    func shortTimeoutKeepsTheConnection() async throws {
+        let (client, connector, loop) = makeTestClient()
+        let address = self.address
+        let first = Outcome { try await client.invoke(request("first"), address: address, timeout: .seconds(5)) }
+        let peer = try await peer(connector, 0)
+        try await peer.answer(try await peer.nextCommand())
+        _ = try await first.value()
+        let tiny = Outcome { try await client.invoke(request("tiny"), address: address, timeout: .milliseconds(50)) }
+        _ = try await peer.nextCommand()
+        await loop.advanceTime(by: .milliseconds(50))
+        #expect(try await tiny.error()?.kind == .timeout)
+        let after = Outcome { try await client.invoke(request("after"), address: address, timeout: .seconds(5)) }
+        try await peer.answer(try await peer.nextCommand())
+        guard case .success = try await after.value() else {
+            Issue.record("the connection was closed by a 50 ms timeout")
+            return
+        }
         #expect(connector.channels.count == 1)
         await client.shutdown()
     }
@@ -238,6 +318,31 @@ struct ScriptedPeerTests {
         }
         #expect(text(response) == "still fine")
         #expect(!events.items.contains { $0.address == good && $0.kind == .close })
+        await client.shutdown()
+    }
+
+    @Test("a peer closing in the middle of a frame is a protocol error (truncated), reported and logged like any other")
+    func truncatedFrameAtEOF() async throws {
+        let (client, connector, _) = makeTestClient()
+        let events = recordEvents(of: client)
+        let address = self.address
+        let victim = Outcome { try await client.invoke(request("victim"), address: address, timeout: .seconds(30)) }
+        let peer = try await peer(connector, 0)
+        let sent = try await peer.nextCommand()
+        let whole = try frame(RemotingCommand.response(to: sent, code: .success, body: body("a fine answer, cut short")))
+        try await peer.channel.writeInbound(whole.getSlice(at: whole.readerIndex, length: whole.readableBytes / 2))
+        #expect(!victim.isDone)
+        try await peer.channel.close()
+
+        let error = try await victim.error()
+        guard case .protocolError(let wire)? = error?.kind else {
+            Issue.record("expected protocolError, got \(String(describing: error))")
+            return
+        }
+        #expect(wire.kind == WireError.Kind.truncated)
+        #expect(error?.isRetryable == true)
+        let exception = try await events.first { _, event in event.kind == .exception && event.address == address }
+        #expect(exception.error?.kind == error?.kind)
         await client.shutdown()
     }
 

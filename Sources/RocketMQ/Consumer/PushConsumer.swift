@@ -49,6 +49,9 @@ public final class PushConsumer: Sendable, Service {
         var running = false
         var stopping = false
         var rebalances = 0
+        /// Rebalance rounds run, and the longest (for diagnostics).
+        var rebalanceRounds = 0
+        var longestRebalanceRound: Duration = .zero
         var inFlight = 0
     }
 

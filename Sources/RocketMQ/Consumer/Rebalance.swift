@@ -21,7 +21,13 @@ extension PushConsumer {
             if Task.isCancelled || isStopping { break }
             // Let a burst of notifications (several brokers, several members) collapse into one round.
             try? await Task.sleep(for: .milliseconds(20))
+            let began = ContinuousClock.now
             await rebalanceAll()
+            let took = ContinuousClock.now - began
+            state.withLock { s in
+                s.rebalanceRounds += 1
+                s.longestRebalanceRound = max(s.longestRebalanceRound, took)
+            }
         }
     }
 

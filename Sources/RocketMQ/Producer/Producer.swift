@@ -309,7 +309,12 @@ public final class Producer: Sendable, Service {
         let attempts = selector == nil ? configuration.retries + 1 : 1
         var lastBroker: String?
         var lastError: RocketMQError?
-        for attempt in 0..<attempts {
+        var attempt = 0
+        var gatedInARow = 0
+        while attempt < attempts {
+            // An iteration is an attempt unless it only met a reconnect backoff (then nothing was sent).
+            var sentNothing = false
+            defer { if !sentNothing { attempt += 1 } }
             let remaining = deadline - clock.now
             guard remaining > .zero else { break }
             let queue: MessageQueue
@@ -349,7 +354,26 @@ public final class Producer: Sendable, Service {
                     logger.debug("send failed; retrying", metadata: ["broker": "\(address)", "error": "\(error)"])
                     continue
                 }
+            } catch let error as RemotingError where error.kind == .reconnectBackoff {
+                // The broker's connection broke moments ago and its reconnect backoff fails requests fast, so that
+                // the send moves on to another broker at once. Nothing was sent: not an attempt, not a fault. When
+                // every broker is gated, wait a moment for the earliest gate to open (the deadline bounds this).
+                sentNothing = true
+                lastError = Self.map(error)
+                lastBroker = queue.brokerName
+                gatedInARow += 1
+                if gatedInARow > 1 {
+                    let wait = min(.milliseconds(20), deadline - clock.now)
+                    if wait > .zero {
+                        do { try await Task.sleep(for: wait) } catch {
+                            lastError = RocketMQError(.cancelled, "the send was cancelled")
+                            break
+                        }
+                    }
+                }
+                continue
             } catch {
+                gatedInARow = 0
                 let mapped = Self.map(error)
                 core.recordSend(broker: queue.brokerName, latencyMillis: Self.millis(clock.now - began), failed: true)
                 lastError = mapped

@@ -109,6 +109,8 @@ final class MockServer: Sendable {
         var connections: [Int: MockConnection] = [:]
         var faults = FaultState()
         var processor: (any RequestProcessor)?
+        /// Between start and stop: connections accepted outside this window are closed at once.
+        var serving = false
     }
 
     init(host: String, group: EventLoopGroup, logger: Logger) {
@@ -136,7 +138,10 @@ final class MockServer: Sendable {
 
     /// Binds `port` (0 = ephemeral; a previous port when restarting) and serves `processor` there.
     func start(port: Int, processor: any RequestProcessor) async throws {
-        state.withLockedValue { $0.processor = processor }
+        state.withLockedValue {
+            $0.processor = processor
+            $0.serving = true
+        }
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -165,13 +170,17 @@ final class MockServer: Sendable {
 
     /// Stops listening and closes every connection (no GO_AWAY): a crash, as far as clients can tell.
     func stop() async {
-        let (listener, conns) = state.withLockedValue { s -> (Channel?, [MockConnection]) in
+        let listener = state.withLockedValue { s -> Channel? in
             let l = s.listener
             s.listener = nil
+            s.serving = false
             s.faults = FaultState()
-            return (l, Array(s.connections.values))
+            return l
         }
         try? await listener?.close()
+        // Taken after the listener closed; a connection it accepted just before and that registers only now is
+        // refused by register(). Otherwise it would outlive the stop and be served again after a restart.
+        let conns = state.withLockedValue { Array($0.connections.values) }
         for c in conns { try? await c.channel.close() }
     }
 
@@ -181,7 +190,12 @@ final class MockServer: Sendable {
     }
 
     func register(_ connection: MockConnection) {
-        state.withLockedValue { $0.connections[connection.id] = connection }
+        let accepted = state.withLockedValue { s -> Bool in
+            guard s.serving else { return false }
+            s.connections[connection.id] = connection
+            return true
+        }
+        if !accepted { connection.close() }
     }
 
     func unregister(_ connection: MockConnection) {

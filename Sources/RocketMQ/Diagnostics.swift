@@ -1,0 +1,19 @@
+// Read-only views of client internals for fault tests and the reliability suite. Not public API: import with
+// `@_spi(Diagnostics) import RocketMQ`.
+
+@_spi(Diagnostics)
+extension Producer {
+    /// Requests awaiting a response on this producer's connections (sends in flight, heartbeats, route look-ups).
+    public var pendingRequestCount: Int { core.remoting.pendingRequestCount }
+}
+
+@_spi(Diagnostics)
+extension PushConsumer {
+    /// Requests awaiting a response on this consumer's connections (held long-polling pulls included).
+    public var pendingRequestCount: Int { core.remoting.pendingRequestCount }
+
+    /// Rebalance rounds run so far (whether or not they changed anything), and the longest one.
+    public var rebalanceRounds: (count: Int, longest: Duration) {
+        state.withLock { ($0.rebalanceRounds, $0.longestRebalanceRound) }
+    }
+}
