@@ -98,7 +98,7 @@ public struct LockBatchRequestBody: JSONBody, Hashable {
     }
 
     public init(json: JSONValue) throws {
-        let r = try JSONObjectReader(json, "LockBatchRequestBody")
+        let r = try JSONObjectReader(json, "LockBatchRequestBody/UnlockBatchRequestBody")
         consumerGroup = try r.string("consumerGroup")
         clientId = try r.string("clientId")
         onlyThisBroker = try r.bool("onlyThisBroker", default: false)
@@ -113,40 +113,8 @@ public struct LockBatchRequestBody: JSONBody, Hashable {
     }
 }
 
-/// The body of UNLOCK_BATCH_MQ (42) (Java `UnlockBatchRequestBody`).
-public struct UnlockBatchRequestBody: JSONBody, Hashable {
-    /// Consumer group.
-    public var consumerGroup: String
-    /// The unlocking client.
-    public var clientId: String
-    /// Unlock on this broker only.
-    public var onlyThisBroker: Bool
-    /// The queues to unlock; written in Java `HashSet` order.
-    public var mqSet: [MessageQueueData]
-
-    /// Creates the body.
-    public init(consumerGroup: String, clientId: String, onlyThisBroker: Bool = false, mqSet: [MessageQueueData]) {
-        self.consumerGroup = consumerGroup
-        self.clientId = clientId
-        self.onlyThisBroker = onlyThisBroker
-        self.mqSet = mqSet
-    }
-
-    public init(json: JSONValue) throws {
-        let r = try JSONObjectReader(json, "UnlockBatchRequestBody")
-        consumerGroup = try r.string("consumerGroup")
-        clientId = try r.string("clientId")
-        onlyThisBroker = try r.bool("onlyThisBroker", default: false)
-        mqSet = try r.array("mqSet").map(MessageQueueData.init(json:))
-    }
-
-    public var json: JSONValue {
-        jsonObject([
-            ("clientId", .string(clientId)), ("consumerGroup", .string(consumerGroup)), ("mqSet", queueSetJSON(mqSet)),
-            ("onlyThisBroker", .bool(onlyThisBroker)),
-        ])
-    }
-}
+/// The body of UNLOCK_BATCH_MQ (42): the same fields and JSON as LOCK_BATCH_MQ's (Java `UnlockBatchRequestBody`).
+public typealias UnlockBatchRequestBody = LockBatchRequestBody
 
 /// The body of a LOCK_BATCH_MQ response (Java `LockBatchResponseBody`): the queues the client now holds.
 public struct LockBatchResponseBody: JSONBody, Hashable {
