@@ -53,7 +53,9 @@ public final class Admin: Sendable {
             async let maxR = ask(.getMaxOffset, q.merged(["committed": "true"]), address)
             var committed: Int64?
             if let group {
-                let fields = q.merged(["consumerGroup": core.configuration.wrap(group)])
+                // Without setZeroIfNotFound=false a broker answers 0 for a group that never committed while the queue still
+                // starts at offset 0 in memory; an admin view must show "no committed offset" instead.
+                let fields = q.merged(["consumerGroup": core.configuration.wrap(group), "setZeroIfNotFound": "false"])
                 let r = try await core.invoke(.request(.queryConsumerOffset, extFields: fields), address: address, timeout: .seconds(5))
                 if r.responseCode == .success { committed = r.field("offset").flatMap { Int64($0) } }
             }
