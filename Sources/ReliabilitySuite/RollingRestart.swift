@@ -130,6 +130,10 @@ struct RollingRestart: Scenario {
         f.set("goaways_handled", goAways)
         f.set("reconnects", reconnects)
 
+        let achieved = Double(ledger.startedCount) / producing.seconds
+        f.goal(
+            "offered load", achieved >= Double(rate) * 0.95,
+            String(format: "%.0f msg/s offered against a target of %d (the scenario is about draining under this load)", achieved, rate))
         f.goal("failed sends", ledger.failedCount == 0, "\(ledger.failedCount) failed (goal 0)" + Self.firstErrors(ledger))
         f.goal("lost", lost == 0, "\(lost) acknowledged messages never delivered (goal 0)")
         f.goal("no hung send", hung == 0, "\(hung) sends never returned")

@@ -119,7 +119,7 @@ public final class RemotingClient: Sendable {
     /// ``RemotingError/Kind/goAway`` and marks the address draining (see ``isDraining(address:)``).
     public func invoke(_ request: RemotingCommand, address: String, timeout: Duration? = nil) async throws -> RemotingCommand {
         let deadline = clock.now + TimeAmount(timeout ?? configuration.defaultRequestTimeout)
-        let connection = try await acquire(address: address)
+        let connection = try await acquire(address: address, deadline: deadline)
         let response = try await connection.send(request, deadline: deadline)
         guard response.code == ResponseCode.goAway.rawValue else {
             noteNormalAnswer(on: connection)
@@ -132,7 +132,7 @@ public final class RemotingClient: Sendable {
     /// been written to the socket. `timeout` bounds getting a connection.
     public func invokeOneway(_ request: RemotingCommand, address: String, timeout: Duration? = nil) async throws {
         let deadline = clock.now + TimeAmount(timeout ?? configuration.defaultRequestTimeout)
-        let connection = try await acquire(address: address)
+        let connection = try await acquire(address: address, deadline: deadline)
         guard clock.now < deadline else {
             throw RemotingError(.timeout, address: address, "deadline passed while connecting")
         }
@@ -179,20 +179,38 @@ public final class RemotingClient: Sendable {
         group.next().makePromise(of: RemotingConnection.self)
     }
 
-    func acquire(address: String) async throws -> RemotingConnection {
+    func acquire(address: String, deadline: NIODeadline) async throws -> RemotingConnection {
         let now = clock.now
         let action = table.withLockedValue { $0.acquire(address: address, now: now, makeAttempt: makeAttempt) }
         switch action {
         case .use(let connection):
             return connection
         case .wait(let attempt):
-            return try await attempt.futureResult.get()
+            return try await awaitConnect(attempt, address: address, deadline: deadline)
         case .connect(let order):
             startConnect(address: address, order: order)
-            return try await order.attempt.futureResult.get()
+            return try await awaitConnect(order.attempt, address: address, deadline: deadline)
         case .fail(let error):
             throw error
         }
+    }
+
+    /// Waits for a shared connect attempt, but not past the request's `deadline` (a connect may take up to
+    /// ``RemotingClientConfiguration/connectTimeout``); the attempt goes on for the other requests sharing it.
+    private func awaitConnect(
+        _ attempt: EventLoopPromise<RemotingConnection>, address: String, deadline: NIODeadline
+    ) async throws -> RemotingConnection {
+        let future = attempt.futureResult
+        let loop = future.eventLoop
+        let bounded = loop.makePromise(of: RemotingConnection.self)
+        let timer = loop.scheduleTask(deadline: deadline) {
+            bounded.fail(RemotingError(.timeout, address: address, "deadline passed while connecting"))
+        }
+        future.whenComplete { result in
+            timer.cancel()
+            bounded.completeWith(result)  // a no-op once the timer failed it
+        }
+        return try await bounded.futureResult.get()
     }
 
     private func startConnect(address: String, order: Table.ConnectOrder) {
@@ -242,7 +260,7 @@ public final class RemotingClient: Sendable {
         let retryConnection: RemotingConnection
         switch target {
         case .connection(let existing): retryConnection = existing
-        case .attempt(let attempt): retryConnection = try await attempt.futureResult.get()
+        case .attempt(let attempt): retryConnection = try await awaitConnect(attempt, address: address, deadline: deadline)
         }
         let response = try await retryConnection.send(request, deadline: deadline)
         guard response.code == ResponseCode.goAway.rawValue else {

@@ -346,6 +346,22 @@ struct ScriptedPeerTests {
         await client.shutdown()
     }
 
+    @Test("a request waits for a connect no longer than its own deadline")
+    func connectWaitBoundedByDeadline() async throws {
+        let (client, connector, loop) = makeTestClient()  // connect timeout 3 s
+        let address = self.address
+        connector.blackhole(address)
+        let outcome = Outcome { try await client.invoke(request("x"), address: address, timeout: .milliseconds(500)) }
+        try await withTimeout { while connector.attempts.load(ordering: .relaxed) == 0 { await Task.yield() } }
+        await loop.advanceTime(by: .milliseconds(499))
+        #expect(!outcome.isDone)
+        await loop.advanceTime(by: .milliseconds(1))
+        let error = try await outcome.error()
+        #expect(error?.kind == .timeout)
+        #expect(error?.isRetryable == true)
+        await client.shutdown()
+    }
+
     @Test("a connect failure gates the next connect (fail fast) until the backoff has passed")
     func reconnectBackoff() async throws {
         let (client, connector, loop) = makeTestClient()

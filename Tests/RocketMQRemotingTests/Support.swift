@@ -98,10 +98,16 @@ final class TestConnector: RemotingConnector, Sendable {
     /// Every channel opened, with its address, in order.
     let channels = Recorder<(address: String, channel: NIOAsyncTestingChannel)>()
     private let refusing = NIOLockedValueBox<Set<String>>([])
+    private let blackholed = NIOLockedValueBox<Set<String>>([])
     let attempts = ManagedAtomic<Int>(0)
 
     init(loop: NIOAsyncTestingEventLoop) {
         self.loop = loop
+    }
+
+    /// Connects to `address` hang until the connect timeout, then fail (a black-holed host), while set.
+    func blackhole(_ address: String) {
+        blackholed.withLockedValue { _ = $0.insert(address) }
     }
 
     /// Connects to `address` fail (connection refused) while set.
@@ -117,6 +123,9 @@ final class TestConnector: RemotingConnector, Sendable {
         let text = "\(address.host):\(address.port)"
         if refusing.withLockedValue({ $0.contains(text) }) {
             return loop.makeFailedFuture(TestConnectError())
+        }
+        if blackholed.withLockedValue({ $0.contains(text) }) {
+            return loop.scheduleTask(in: timeout) { () throws -> any Channel in throw TestConnectError() }.futureResult
         }
         let channel = NIOAsyncTestingChannel(loop: loop)
         let recorder = channels

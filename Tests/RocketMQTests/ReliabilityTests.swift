@@ -131,7 +131,12 @@ struct ReliabilityTests {
             let o = ownership(members, topic: "R1")
             return o.count == 8 && o.values.allSatisfy { $0 == 1 }
         }
-        let (producer, runner) = try startProducer(cluster)
+        // On a loaded machine one send may be hit by several drops in a row; more retries absorb that. What this test
+        // is about: a reconnect backoff never uses up a send's retries (it used to, in microseconds).
+        var producerConfig = ProducerConfiguration(group: "ReliabilityProducer")
+        producerConfig.retries = 5
+        let producer = try Producer(configuration: producerConfig, client: ClientConfiguration(nameServer: cluster.nameServerAddress))
+        let runner = Task { try await producer.run() }
         // A running producer: it knows the route and has its connections.
         for i in 0..<8 { _ = try await producer.send(Message(topic: "R1", string: "warm-up \(i)")) }
         let ledger = SendLedger()
