@@ -153,6 +153,7 @@ let package = Package(
             dependencies: [
                 "RocketMQ", "RocketMQWire", "RocketMQMockBroker", "RocketMQRemoting",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             resources: [.copy("golden")]),
