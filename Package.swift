@@ -169,6 +169,7 @@ let package = Package(
                 "RocketMQTestSupport",
                 "RocketMQ", "RocketMQWire", "RocketMQMockBroker", "RocketMQRemoting", "RocketMQCLI",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             resources: [.copy("golden")]),

@@ -75,11 +75,15 @@ final class OffsetStore: Sendable {
 
     /// Commits offsets that changed (oneway for periodic commits; `sync` at shutdown so none is lost).
     func persist(_ queues: [MessageQueue]? = nil, sync: Bool = false) async {
-        let changed: [(MessageQueue, Int64)] = dirty.withLock { d in
+        // One lock at a time: update() takes `table` then `dirty`, so taking them the other way round here deadlocked
+        // (the soak crashed with "Recursive call to lock Mutex", the kernel's verdict on that cycle). An update in
+        // between re-marks its queue dirty, and the value read below is at least the one that was dirty.
+        let targets: Set<MessageQueue> = dirty.withLock { d in
             let targets = queues.map { Set($0).intersection(d) } ?? d
             d.subtract(targets)
-            return table.withLock { t in targets.compactMap { q in t[q].map { (q, $0) } } }
+            return targets
         }
+        let changed: [(MessageQueue, Int64)] = table.withLock { t in targets.compactMap { q in t[q].map { (q, $0) } } }
         guard !changed.isEmpty else { return }
         switch kind {
         case .local(let path):
