@@ -16,4 +16,7 @@ extension PushConsumer {
     public var rebalanceRounds: (count: Int, longest: Duration) {
         state.withLock { ($0.rebalanceRounds, $0.longestRebalanceRound) }
     }
+
+    /// Connections re-established to an address this consumer had been connected to before.
+    public var reconnectCount: Int { core.counters.reconnects }
 }

@@ -35,13 +35,19 @@ public struct RemotingChannelEvent: Sendable, Hashable, CustomStringConvertible 
     public var connectionID: UInt64
     /// The cause, for `exception` (and `close` after a failure).
     public var error: RemotingError?
+    /// For `close`: whether the peer or the network ended the connection (EOF, reset, I/O error, bad frame) rather
+    /// than this client (idle timeout, a request timing out on it, GO_AWAY retirement, shutdown).
+    public var closedByPeer: Bool
 
     /// Creates an event.
-    public init(_ kind: Kind, address: String, connectionID: UInt64 = 0, error: RemotingError? = nil) {
+    public init(
+        _ kind: Kind, address: String, connectionID: UInt64 = 0, error: RemotingError? = nil, closedByPeer: Bool = false
+    ) {
         self.kind = kind
         self.address = address
         self.connectionID = connectionID
         self.error = error
+        self.closedByPeer = closedByPeer
     }
 
     /// A readable summary for logs.

@@ -266,9 +266,9 @@ final class RemotingChannelHandler: ChannelDuplexHandler {
         for waiter in waiters { waiter.fail(error) }
         logger.debug("connection closed", metadata: ["remoting.cause": "\(cause)"])
         if case .failed(let failure) = cause {
-            emit(.close, error: failure)
+            emit(.close, error: failure, closedByPeer: true)
         } else {
-            emit(.close)
+            emit(.close, closedByPeer: !cause.isLocal)
         }
         environment.onClose(
             ConnectionCloseReport(connectionID: connectionID, address: address, cause: cause, receivedResponse: receivedResponse,
@@ -441,7 +441,8 @@ final class RemotingChannelHandler: ChannelDuplexHandler {
         }
     }
 
-    private func emit(_ kind: RemotingChannelEvent.Kind, error: RemotingError? = nil) {
-        environment.events?.emit(RemotingChannelEvent(kind, address: address, connectionID: connectionID, error: error))
+    private func emit(_ kind: RemotingChannelEvent.Kind, error: RemotingError? = nil, closedByPeer: Bool = false) {
+        environment.events?.emit(
+            RemotingChannelEvent(kind, address: address, connectionID: connectionID, error: error, closedByPeer: closedByPeer))
     }
 }

@@ -162,6 +162,37 @@ struct ReliabilityTests {
         await cluster.shutdown()
     }
 
+    @Test("members whose connections drop re-register with every broker at once and keep their queues")
+    func droppedMembersReRegisterAtOnce() async throws {
+        let cluster = try await MockCluster.start(.init(brokers: 2))
+        cluster.createTopic("R6", queues: 4)
+        let members = try (0..<2).map { _ in try startConsumer(cluster, group: "RG6", topic: "R6") }
+        try await eventually(timeout: .seconds(15), "the group shares the 8 queues") {
+            let o = ownership(members, topic: "R6")
+            return o.count == 8 && o.values.allSatisfy { $0 == 1 }
+        }
+        let before = members.map { Set($0.consumer.ownedQueues.filter { $0.topic == "R6" }) }
+        for round in 0..<3 {
+            let reconnects = members.map(\.consumer.reconnectCount)
+            // The brokers forget both members with their connections (and would tell the group so).
+            for b in cluster.brokers { b.dropConnections() }
+            let clock = ContinuousClock()
+            let dropped = clock.now
+            // Nothing else would reconnect for a second (the pulls' retry delay); the members must not wait for it.
+            try await eventually(timeout: .milliseconds(700), "round \(round): both members reconnected and registered again") {
+                zip(members, reconnects).allSatisfy { $0.consumer.reconnectCount >= $1 + 2 }
+                    && cluster.brokers.allSatisfy { $0.consumerIDs(group: "RG6").count == 2 }
+            }
+            print("round \(round): re-registered \(clock.now - dropped) after the drop")
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        // A member that vanished for milliseconds keeps its queues: nobody took them over meanwhile.
+        let after = members.map { Set($0.consumer.ownedQueues.filter { $0.topic == "R6" }) }
+        #expect(after == before)
+        for m in members { await m.stop() }
+        await cluster.shutdown()
+    }
+
     @Test("a paused broker: every send returns by its deadline, pending requests go back to 0, nothing acknowledged is lost")
     func pausedBroker() async throws {
         try await withProducer(configure: { p, _ in p.sendTimeout = .seconds(1) }) { cluster, producer in

@@ -415,18 +415,41 @@ final class ClientCore: Sendable {
                 // A broker's connection closed: it may have left (drained or killed) without a GO_AWAY reaching
                 // this client, e.g. when all we had there were long polls it held. Refresh the routes now and
                 // rebalance if one changed, instead of owning (or missing) its queues until the periodic refresh.
-                let known = state.withLock { s in
+                let (known, consuming) = state.withLock { s in
                     // Established connections only: a failed connect attempt reports a close too.
-                    s.activeConnections.remove(event.connectionID) != nil && !s.stopped
-                        && s.brokerAddresses.values.contains { $0.values.contains(event.address) }
+                    (s.activeConnections.remove(event.connectionID) != nil && !s.stopped
+                        && s.brokerAddresses.values.contains { $0.values.contains(event.address) },
+                     !s.consumers.isEmpty)
                 }
                 guard known else { continue }
                 Task {
                     if await self.refreshAllRoutes() { self.requestRebalance(reason: "connection to \(event.address) closed") }
                 }
+                // A broker drops a closed channel's consumers from their groups and tells the other members, which
+                // then take this member's queues. When the peer or the network ended the connection and the broker
+                // is not leaving (draining), reconnect and re-register now rather than at the next pull, so the group
+                // sees this member again before the others act on its absence (the ACTIVE event then rebalances). A
+                // broker that is gone just refuses the connect. Not after closes this client chose (a request timed
+                // out on a stalled broker, idle): re-registering there would only stall again.
+                guard consuming, event.closedByPeer, !remoting.isDraining(address: event.address) else { continue }
+                Task { await self.reconnect(address: event.address) }
             case .connect, .idle, .exception:
                 continue
             }
+        }
+    }
+
+    /// Reconnects to a broker whose connection dropped by heartbeating it, retrying every 150 ms (for about a
+    /// second) while the reconnect backoff refuses or the connect fails; the ACTIVE event of the new connection then
+    /// rebalances. Stops early when the client stops or the address leaves the table or starts draining.
+    private func reconnect(address: String) async {
+        for attempt in 0..<8 {
+            if attempt > 0 {
+                do { try await Task.sleep(for: .milliseconds(150)) } catch { return }
+            }
+            let wanted = state.withLock { s in !s.stopped && s.brokerAddresses.values.contains { $0.values.contains(address) } }
+            guard wanted, !remoting.isDraining(address: address) else { return }
+            if await heartbeat(address: address) { return }
         }
     }
 

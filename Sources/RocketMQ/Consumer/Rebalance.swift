@@ -60,34 +60,46 @@ extension PushConsumer {
             return false
         }
         let all = info?.subscribeQueues ?? []
-        var mine: [MessageQueue]
+        guard let mine = await allocation(topic: topic, queues: all) else { return false }
+        return await apply(topic: topic, allocated: mine, queues: all)
+    }
+
+    /// This member's share of `queues` now; nil when the group's members could not be learned or allocation failed.
+    private func allocation(topic: String, queues all: [MessageQueue]) async -> Set<MessageQueue>? {
         switch configuration.messageModel {
         case .broadcasting:
-            mine = all
+            return Set(all)
         case .clustering:
-            guard !all.isEmpty else {
-                mine = []
-                break
-            }
-            guard let members = await core.consumerIDs(group: group, queues: all) else { return false }
+            guard !all.isEmpty else { return [] }
+            guard let members = await core.consumerIDs(group: group, queues: all) else { return nil }
             do {
-                mine = try configuration.allocationStrategy.allocate(
+                return Set(try configuration.allocationStrategy.allocate(
                     consumerGroup: group, currentClientID: core.clientID, queues: all,
-                    clientIDs: JavaStringOrder.sorted(members))
+                    clientIDs: JavaStringOrder.sorted(members)))
             } catch {
                 logger.warning("allocation failed", metadata: ["topic": "\(topic)", "error": "\(error)"])
-                return false
+                return nil
             }
         }
-        return await apply(topic: topic, allocated: Set(mine))
     }
 
     /// Drops queues no longer allocated, adds new ones; returns whether anything changed.
-    private func apply(topic: String, allocated: Set<MessageQueue>) async -> Bool {
+    private func apply(topic: String, allocated: Set<MessageQueue>, queues all: [MessageQueue]) async -> Bool {
         let current = state.withLock { s in Set(s.processQueues.keys.filter { $0.topic == topic }) }
         let removed = Array(current.subtracting(allocated))
         var added = Array(allocated.subtracting(current)).sorted()
         if !removed.isEmpty { await release(removed) }
+        if !added.isEmpty && !current.isEmpty && configuration.messageModel == .clustering {
+            // Queues taken over from another member: give it a moment to finish and commit them (it releases them
+            // in the same round), so this member starts from its final offset instead of redelivering. Then ask
+            // again: a member that only lost its connection for a moment (and so vanished from the group) has
+            // re-registered by now, and keeps its queues.
+            try? await Task.sleep(for: .milliseconds(200))
+            if let again = await allocation(topic: topic, queues: all), again != allocated {
+                added = added.filter { again.contains($0) }
+                rebalanceNow()  // the group changed while waiting: one more round settles the rest
+            }
+        }
         if configuration.orderly && !added.isEmpty {
             let locked = await lock(added)
             if locked.count < added.count {
@@ -99,11 +111,6 @@ extension PushConsumer {
                 }
             }
             added = locked
-        }
-        if !added.isEmpty && !current.isEmpty && configuration.messageModel == .clustering {
-            // Queues taken over from another member: give it a moment to finish and commit them (it releases them
-            // in the same round), so this member starts from its final offset instead of redelivering.
-            try? await Task.sleep(for: .milliseconds(200))
         }
         var started = 0
         for queue in added {
