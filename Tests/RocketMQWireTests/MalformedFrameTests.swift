@@ -311,6 +311,25 @@ struct MalformedFrameTests {
         #expect(header.queueId == 2 && header.setZeroIfNotFound == true && header.bname == nil)
     }
 
+    @Test func jsonHeaderReaderAcceptsWhatTheTreeAccepts() throws {
+        // Whitespace anywhere, unknown members of any shape (skipped), numeric and object keys (ignored), repeated
+        // keys (last wins), explicit nulls, extremes of Int32, escapes, and keys in any order.
+        let text = #"""
+             { "unknown" : { "a" : [ 1 , { "b" : null } , "x" ] } , 7 : "numeric key" , {"k":1} : 2 ,
+               "opaque" : -2147483648 , "flag" : "2147483647" , "code" : 1 , "code" : 310 ,
+               "remark" : null , "remark" : "a\"b\u00e9\ud83d\ude00" , "language" : "GO" , "version" : 0 ,
+               "extFields" : null , "extFields" : { "b" : "2" , "a" : 1.5 , "c" : false , "d" : null , "b" : "3" ,
+               "e" : "" , "" : "empty key" } , "serializeTypeCurrentRPC" : "JSON" }
+            """#
+        let command = try RemotingFrame.decodeWithLengthPrefix(Self.jsonFrame(text))
+        #expect(command.code == 310 && command.opaque == Int32.min && command.flag == Int32.max && command.version == 0)
+        #expect(command.remark == "a\"b\u{e9}\u{1F600}")
+        #expect(command.language == .go)
+        #expect(command.extFields == ["b": "3", "a": "1.5", "c": "false", "e": "", "": "empty key"])
+        // The same text through the generic tree parser is valid JSON in our dialect.
+        #expect(throws: Never.self) { try JSONParser.parse(text) }
+    }
+
     // MARK: Typed header decoding of wrong-typed fields
 
     @Test(arguments: [

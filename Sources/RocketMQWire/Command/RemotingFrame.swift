@@ -137,63 +137,85 @@ public enum RemotingFrame {
         buffer.writeBytes(w.bytes)
     }
 
+    /// Reads the header member by member from the bytes (no ``JSONValue`` tree: this runs for every frame), with the
+    /// tree's rules for anything unusual: numbers may come as strings, extFields values as numbers or booleans,
+    /// `null` means absent, unknown keys are skipped (as fastjson does).
     static func readJSONHeader(_ header: inout ByteBuffer) throws -> RemotingCommand {
-        let value = try header.withUnsafeReadableBytes { try JSONParser.parse($0) }
-        guard case .object(let members) = value else {
-            throw WireError(.malformedJSON, "JSON header is not an object")
-        }
-        var command = RemotingCommand(code: 0, language: .java, version: 0)
-        for member in members {
-            guard case .string(let key) = member.key else { continue }
-            let v = member.value
-            switch key {
-            case "code": command.code = try int32(v, key)
-            case "flag": command.flag = try int32(v, key)
-            case "opaque": command.opaque = try int32(v, key)
-            case "version": command.version = try int32(v, key)
-            case "remark":
-                if v.isNull { command.remark = nil } else if let s = v.scalarText { command.remark = s } else {
-                    throw WireError(.malformedJSON, "header remark is not a string")
+        try header.withUnsafeReadableBytes { bytes in
+            var parser = JSONParser(bytes: bytes)
+            parser.skipWhitespace()
+            guard parser.peek() == UInt8(ascii: "{") else {
+                throw WireError(.malformedJSON, "JSON header is not an object")
+            }
+            var command = RemotingCommand(code: 0, language: .java, version: 0)
+            try parser.readObject { parser, key in
+                guard case .string(let key) = key else {
+                    _ = try parser.parseValue()
+                    return
                 }
-            case "language":
-                switch v {
-                case .string(let name):
-                    // Java maps unknown names to null; keep a recognisable value instead of failing.
-                    command.language = LanguageCode(name: name) ?? .other
-                case .number:
-                    guard let n = v.int64Value, let b = UInt8(exactly: n) else {
-                        throw WireError(.malformedJSON, "header language ordinal out of range")
+                switch key {
+                case "code": command.code = try int32(&parser, key)
+                case "flag": command.flag = try int32(&parser, key)
+                case "opaque": command.opaque = try int32(&parser, key)
+                case "version": command.version = try int32(&parser, key)
+                case "remark":
+                    if parser.peek() == UInt8(ascii: "\"") {
+                        command.remark = try parser.parseString()
+                        return
                     }
-                    command.language = LanguageCode(rawValue: b)
-                case .null: break
-                default: throw WireError(.malformedJSON, "header language has the wrong type")
-                }
-            case "extFields":
-                switch v {
-                case .null: command.extFields = nil
-                case .object(let fields):
+                    let v = try parser.parseValue()
+                    if v.isNull { command.remark = nil } else if let s = v.scalarText { command.remark = s } else {
+                        throw WireError(.malformedJSON, "header remark is not a string")
+                    }
+                case "language":
+                    switch try parser.parseValue() {
+                    case .string(let name):
+                        // Java maps unknown names to null; keep a recognisable value instead of failing.
+                        command.language = LanguageCode(name: name) ?? .other
+                    case .number(let n):
+                        guard let b = Int64(n).flatMap({ UInt8(exactly: $0) }) else {
+                            throw WireError(.malformedJSON, "header language ordinal out of range")
+                        }
+                        command.language = LanguageCode(rawValue: b)
+                    case .null: break
+                    default: throw WireError(.malformedJSON, "header language has the wrong type")
+                    }
+                case "extFields":
+                    guard parser.peek() == UInt8(ascii: "{") else {
+                        guard try parser.parseValue().isNull else {
+                            throw WireError(.malformedJSON, "extFields is not an object")
+                        }
+                        command.extFields = nil
+                        return
+                    }
                     var ext = ExtFields()
-                    for f in fields {
-                        guard let k = f.key.scalarText else {
+                    try parser.readObject { parser, key in
+                        guard let k = key.scalarText else {
                             throw WireError(.malformedJSON, "extFields key is not a string")
                         }
-                        if f.value.isNull { continue }
-                        guard let s = f.value.scalarText else {
+                        if parser.peek() == UInt8(ascii: "\"") {
+                            ext[k] = try parser.parseString()
+                            return
+                        }
+                        let v = try parser.parseValue()
+                        if v.isNull { return }
+                        guard let s = v.scalarText else {
                             throw WireError(.malformedJSON, "extFields[\(k)] is not a scalar")
                         }
                         ext[k] = s
                     }
                     command.extFields = ext
-                default: throw WireError(.malformedJSON, "extFields is not an object")
+                default:
+                    _ = try parser.parseValue()  // serializeTypeCurrentRPC and unknown keys are ignored, as fastjson does
                 }
-            default: continue  // serializeTypeCurrentRPC and unknown keys are ignored, as fastjson does
             }
+            try parser.finish()
+            return command
         }
-        return command
     }
 
-    private static func int32(_ v: JSONValue, _ key: String) throws -> Int32 {
-        guard let n = v.int64Value, let i = Int32(exactly: n) else {
+    private static func int32(_ parser: inout JSONParser, _ key: String) throws -> Int32 {
+        guard let n = try parser.parseInt64(), let i = Int32(exactly: n) else {
             throw WireError(.malformedJSON, "header \(key) is not a 32-bit integer")
         }
         return i

@@ -2,38 +2,54 @@
 ///
 /// Accepts standard JSON plus unquoted numeric keys, object keys, and single trailing whitespace. Depth is limited so
 /// hostile input cannot exhaust the stack; every error is a ``WireError`` of kind `.malformedJSON` or `.invalidUTF8`.
+///
+/// Besides building a ``JSONValue`` tree, the parser lets hot paths in this module (the remoting header) read an
+/// object member by member straight from the bytes, with the same dialect and the same errors.
 public struct JSONParser {
     /// The deepest nesting accepted.
     public static let maxDepth = 256
 
-    private let bytes: [UInt8]
+    private let bytes: UnsafeRawBufferPointer
     private var index: Int = 0
     private var depth: Int = 0
 
-    private init(bytes: [UInt8]) { self.bytes = bytes }
+    /// A parser over `bytes`, which must stay valid while it is used.
+    init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+    /// Parses one JSON value that spans the whole input (surrounding whitespace allowed).
+    public static func parse(_ bytes: UnsafeRawBufferPointer) throws -> JSONValue {
+        var parser = JSONParser(bytes: bytes)
+        parser.skipWhitespace()
+        let value = try parser.parseValue()
+        try parser.finish()
+        return value
+    }
 
     /// Parses one JSON value that spans the whole input (surrounding whitespace allowed).
     public static func parse<Bytes: Collection>(_ input: Bytes) throws -> JSONValue where Bytes.Element == UInt8 {
-        var parser = JSONParser(bytes: Array(input))
-        parser.skipWhitespace()
-        let value = try parser.parseValue()
-        parser.skipWhitespace()
-        guard parser.index == parser.bytes.count else {
-            throw parser.error("unexpected trailing characters")
+        if let value = try input.withContiguousStorageIfAvailable({ try parse(UnsafeRawBufferPointer($0)) }) {
+            return value
         }
-        return value
+        return try Array(input).withUnsafeBytes { try parse($0) }
     }
 
     /// Parses JSON text.
     public static func parse(_ text: String) throws -> JSONValue {
-        try parse(Array(text.utf8))
+        var text = text
+        return try text.withUTF8 { try parse(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Checks that only whitespace is left.
+    mutating func finish() throws {
+        skipWhitespace()
+        guard index == bytes.count else { throw error("unexpected trailing characters") }
     }
 
     private func error(_ what: String) -> WireError {
         WireError(.malformedJSON, "\(what) at byte \(index)")
     }
 
-    private mutating func skipWhitespace() {
+    mutating func skipWhitespace() {
         while index < bytes.count {
             switch bytes[index] {
             case 0x20, 0x09, 0x0A, 0x0D: index += 1
@@ -42,14 +58,14 @@ public struct JSONParser {
         }
     }
 
-    private func peek() -> UInt8? { index < bytes.count ? bytes[index] : nil }
+    func peek() -> UInt8? { index < bytes.count ? bytes[index] : nil }
 
     private mutating func expect(_ byte: UInt8) throws {
         guard peek() == byte else { throw error("expected '\(Character(Unicode.Scalar(byte)))'") }
         index += 1
     }
 
-    private mutating func parseValue() throws -> JSONValue {
+    mutating func parseValue() throws -> JSONValue {
         guard let c = peek() else { throw error("unexpected end of input") }
         switch c {
         case UInt8(ascii: "{"): return try parseObject()
@@ -80,14 +96,22 @@ public struct JSONParser {
     }
 
     private mutating func parseObject() throws -> JSONValue {
+        var members: [JSONValue.Member] = []
+        try readObject { parser, key in members.append(.init(key: key, value: try parser.parseValue())) }
+        return .object(members)
+    }
+
+    /// Reads the object at the current position, calling `member` for each key with the parser positioned at the
+    /// member's value (whitespace skipped); `member` must consume exactly that value.
+    mutating func readObject(_ member: (inout JSONParser, JSONValue) throws -> Void) throws {
+        guard peek() == UInt8(ascii: "{") else { throw error("expected an object") }
         try enter()
         defer { depth -= 1 }
         index += 1  // {
-        var members: [JSONValue.Member] = []
         skipWhitespace()
         if peek() == UInt8(ascii: "}") {
             index += 1
-            return .object(members)
+            return
         }
         while true {
             skipWhitespace()
@@ -101,15 +125,40 @@ public struct JSONParser {
             skipWhitespace()
             try expect(UInt8(ascii: ":"))
             skipWhitespace()
-            let value = try parseValue()
-            members.append(.init(key: key, value: value))
+            try member(&self, key)
             skipWhitespace()
             guard let c = peek() else { throw error("unterminated object") }
             index += 1
             if c == UInt8(ascii: ",") { continue }
-            if c == UInt8(ascii: "}") { return .object(members) }
+            if c == UInt8(ascii: "}") { return }
             throw error("expected ',' or '}'")
         }
+    }
+
+    /// The value at the current position as a 64-bit integer, with ``JSONValue/int64Value``'s rules (a number, or a
+    /// string holding one; `nil` otherwise); a plain integer is read without building a value.
+    mutating func parseInt64() throws -> Int64? {
+        guard let c = peek(), c == UInt8(ascii: "-") || (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9")) else {
+            return try parseValue().int64Value
+        }
+        let start = index
+        let negative = c == UInt8(ascii: "-")
+        try scanNumber()
+        var i = negative ? start + 1 : start
+        var magnitude: UInt64 = 0
+        while i < index {
+            let d = bytes[i]
+            guard d >= UInt8(ascii: "0") && d <= UInt8(ascii: "9") else { return nil }  // fraction or exponent
+            let (times10, o1) = magnitude.multipliedReportingOverflow(by: 10)
+            let (sum, o2) = times10.addingReportingOverflow(UInt64(d - UInt8(ascii: "0")))
+            guard !o1 && !o2 else { return nil }
+            magnitude = sum
+            i += 1
+        }
+        if negative {
+            return magnitude <= UInt64(Int64.max) + 1 ? Int64(truncatingIfNeeded: 0 &- magnitude) : nil
+        }
+        return magnitude <= UInt64(Int64.max) ? Int64(magnitude) : nil
     }
 
     private mutating func parseArray() throws -> JSONValue {
@@ -136,6 +185,13 @@ public struct JSONParser {
 
     private mutating func parseNumber() throws -> String {
         let start = index
+        try scanNumber()
+        // Only ASCII digits and signs were consumed, so this cannot fail.
+        return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+    }
+
+    /// Moves past the number at the current position.
+    private mutating func scanNumber() throws {
         if peek() == UInt8(ascii: "-") { index += 1 }
         var digits = 0
         while let c = peek(), c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9") {
@@ -162,8 +218,6 @@ public struct JSONParser {
             }
             guard exp > 0 else { throw error("invalid number exponent") }
         }
-        // Only ASCII digits and signs were consumed, so this cannot fail.
-        return String(decoding: bytes[start..<index], as: UTF8.self)
     }
 
     private mutating func parseHex4() throws -> UInt16 {
@@ -184,14 +238,14 @@ public struct JSONParser {
         return value
     }
 
-    private mutating func parseString() throws -> String {
+    mutating func parseString() throws -> String {
         index += 1  // opening quote
         let start = index
         // Fast path: no escapes.
         while index < bytes.count {
             let c = bytes[index]
             if c == UInt8(ascii: "\"") {
-                let slice = bytes[start..<index]
+                let slice = UnsafeRawBufferPointer(rebasing: bytes[start..<index])
                 index += 1
                 guard let s = String(validating: slice, as: UTF8.self) else {
                     throw WireError(.invalidUTF8, "invalid UTF-8 in JSON string at byte \(start)")
