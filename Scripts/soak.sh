@@ -2,12 +2,12 @@
 # Runs every reliability scenario (ReliabilitySuite, release build) and the wire fuzzer; prints each scenario's
 # figures and its RESULT line, then a summary. Exits non-zero if any goal was missed.
 #
-#   Scripts/soak.sh            the issue's lengths (about 35 minutes: 10 min soak, 10 min fuzzing, ...)
+#   Scripts/soak.sh            the issue's lengths (about 55 minutes: 10 min soak, 10 min fuzzing per decoder family, ...)
 #   Scripts/soak.sh --quick    the same scenarios, shortened (a few minutes after the builds)
 #
 # Options:
 #   --only a,b,...       run only these scenarios (rolling-restart kill9 drops-and-pause churn bad-input fuzz leaks soak)
-#   --fuzz-seconds N     libFuzzer time per target (default 600, quick 30)
+#   --fuzz-seconds N     libFuzzer time per target: frames, json, messages (default 600 each, quick 30)
 #   --no-fuzz            skip the fuzzer (it needs its own sanitizer build, several minutes)
 #   --log-level LEVEL    library log level on stderr (default critical)
 # Logs of every run go to .build/soak-logs/<time>/.
@@ -89,20 +89,24 @@ run() {
 run_fuzz() {
   wanted fuzz || return 0
   [ "$fuzz" = 1 ] || { summary+=("$(printf '%-16s %4ss  %s' fuzz 0 skipped)"); return 0; }
-  echo
-  echo "=== fuzz ($mode): WireFuzz, libFuzzer, ${fuzz_seconds} s"
-  local started=$SECONDS
-  Scripts/fuzz.sh "$fuzz_seconds" > "$logs/fuzz.log" 2>&1
-  local status=$?
-  local execs crashes
-  execs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$logs/fuzz.log" | awk '{print $2}' | tail -1)
-  crashes=$(grep -c -E 'ERROR: (libFuzzer|AddressSanitizer)|SUMMARY: (libFuzzer|AddressSanitizer)' "$logs/fuzz.log")
-  tail -12 "$logs/fuzz.log"
-  local pass=true
-  if [ "$status" != 0 ] || [ -z "$execs" ]; then pass=false; failed=1; fi
-  echo "RESULT scenario=fuzz target=WireFuzz seconds=$fuzz_seconds execs=${execs:-0} crashes=$crashes exit=$status pass=$pass" \
-    | tee -a "$logs/fuzz.log"
-  summary+=("$(printf '%-16s %4ss  %s' fuzz $((SECONDS - started)) "$([ "$pass" = true ] && echo pass || echo FAIL)")")
+  local target
+  for target in frames json messages; do
+    echo
+    echo "=== fuzz ($mode): WireFuzz target $target, libFuzzer, ${fuzz_seconds} s"
+    local started=$SECONDS
+    local log="$logs/fuzz-$target.log"
+    WIRE_FUZZ_TARGET=$target Scripts/fuzz.sh "$fuzz_seconds" > "$log" 2>&1
+    local status=$?
+    local execs crashes
+    execs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | awk '{print $2}' | tail -1)
+    crashes=$(grep -c -E 'ERROR: (libFuzzer|AddressSanitizer)|SUMMARY: (libFuzzer|AddressSanitizer)' "$log")
+    tail -6 "$log"
+    local pass=true
+    if [ "$status" != 0 ] || [ -z "$execs" ]; then pass=false; failed=1; fi
+    echo "RESULT scenario=fuzz target=$target seconds=$fuzz_seconds execs=${execs:-0} crashes=$crashes exit=$status pass=$pass" \
+      | tee -a "$log"
+    summary+=("$(printf '%-16s %4ss  %s' "fuzz-$target" $((SECONDS - started)) "$([ "$pass" = true ] && echo pass || echo FAIL)")")
+  done
 }
 
 run rolling-restart "${args_rolling[@]}"

@@ -16,7 +16,15 @@ enum FuzzSeeds {
                 seeds.append([1] + bytes.dropFirst(4))
             }
         }
-        seeds.append([2] + Array(#"{"brokerDatas":[{"brokerAddrs":{0:"127.0.0.1:10911"},"brokerName":"b"}],"queueDatas":[]}"#.utf8))
+        let bodies = [
+            #"{"brokerDatas":[{"brokerAddrs":{0:"127.0.0.1:10911"},"brokerName":"b"}],"queueDatas":[]}"#,
+            #"{"consumerIdList":["a@1","b@2"]}"#,
+            #"{"clientId":"c","consumerGroup":"G","mqSet":[{"brokerName":"b","queueId":1,"topic":"T"}]}"#,
+            #"{"lockOKMQSet":[{"brokerName":"b","queueId":0,"topic":"T"}]}"#,
+            #"{"offsetTable":{{"brokerName":"b","queueId":0,"topic":"T"}:5}}"#,
+            #"{"clientID":"c","consumerDataSet":[{"consumeFromWhere":"CONSUME_FROM_LAST_OFFSET","consumeType":"CONSUME_PASSIVELY","groupName":"G","messageModel":"CLUSTERING","subscriptionDataSet":[{"classFilterMode":false,"codeSet":[],"expressionType":"TAG","subString":"*","subVersion":1,"tagsSet":[],"topic":"T"}],"unitMode":false}],"producerDataSet":[{"groupName":"P"}]}"#,
+        ]
+        for body in bodies { seeds.append([2] + Array(body.utf8)) }
         seeds.append(contentsOf: messageSeeds)
         return seeds
     }

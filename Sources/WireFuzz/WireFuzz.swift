@@ -2,30 +2,66 @@
 //
 // libFuzzer:   Scripts/fuzz.sh [seconds]      (builds with -sanitize=fuzzer,address -D FUZZING and runs libFuzzer)
 // Without it:  swift run WireFuzz [iterations] [seed]   (a deterministic random-mutation run of the same entry point)
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import NIOCore
 import RocketMQWire
 
-/// Feeds one input to every decoder that reads bytes from peers. Decoders may throw; they must never crash or hang.
+/// Which decoders a run exercises: `WIRE_FUZZ_TARGET` = `frames`, `json`, `messages` or `all` (the default), so a
+/// long run can give each family its own time.
+enum FuzzTarget: String {
+    case frames, json, messages, all
+
+    static let selected: FuzzTarget = {
+        let name = getenv("WIRE_FUZZ_TARGET").map { String(cString: $0) } ?? "all"
+        guard let target = FuzzTarget(rawValue: name) else {
+            let message = "WireFuzz: unknown WIRE_FUZZ_TARGET \(name) (frames, json, messages, all)\n"
+            _ = message.withCString { write(2, $0, strlen($0)) }
+            exit(2)
+        }
+        return target
+    }()
+}
+
+/// Feeds one input to the selected decoders of bytes from peers. Decoders may throw; they must never crash or hang.
+/// The first byte selects a variant (frames: stream or single frame); the rest is the payload for every family.
 func fuzzOne(_ data: UnsafeRawBufferPointer) {
     guard let first = data.first else { return }
     let payload = UnsafeRawBufferPointer(rebasing: data.dropFirst())
+    let target = FuzzTarget.selected
+    if target == .frames || target == .all { fuzzFrames(payload, asStream: first % 2 == 0) }
+    if target == .json || target == .all { fuzzJSON(payload) }
+    if target == .messages || target == .all { fuzzMessages(payload) }
+}
+
+/// Frames: a stream as a connection's decoder sees it, or one frame without its length prefix.
+func fuzzFrames(_ payload: UnsafeRawBufferPointer, asStream: Bool) {
     var buffer = ByteBuffer(bytes: payload)
-    switch first % 3 {
-    case 0:
-        // A stream of frames, as a connection's decoder sees it.
+    if asStream {
         while let frame = try? RemotingFrame.split(&buffer, maxFrameLength: 1 << 20) {
             if let command = try? RemotingFrame.decode(frame) {
                 _ = try? RemotingFrame.encode(command)
             }
         }
-    case 1:
-        // A frame body without its length prefix, as handed on by the frame splitter.
-        _ = try? RemotingFrame.decode(buffer)
-    default:
-        // JSON bodies in the fastjson dialect.
-        _ = try? JSONParser.parse(payload)
+    } else if let command = try? RemotingFrame.decode(buffer) {
+        _ = try? RemotingFrame.encode(command)
     }
-    fuzzMessages(payload)
+}
+
+/// JSON bodies in the fastjson dialect: the parser, then every body type decoded from the value (and re-encoded).
+func fuzzJSON(_ payload: UnsafeRawBufferPointer) {
+    guard let value = try? JSONParser.parse(payload) else { return }
+    _ = JSONWriter.encode(value)
+    _ = (try? TopicRouteData(json: value))?.encoded()
+    _ = (try? HeartbeatData(json: value))?.encoded()
+    _ = (try? ConsumerListBody(json: value))?.encoded()
+    _ = (try? LockBatchRequestBody(json: value))?.encoded()
+    _ = (try? LockBatchResponseBody(json: value))?.encoded()
+    _ = (try? ConsumeMessageDirectlyResult(json: value))?.encoded()
+    _ = (try? ResetOffsetBody(json: value))?.encoded()
 }
 
 #if FUZZING
