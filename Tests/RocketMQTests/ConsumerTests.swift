@@ -77,6 +77,18 @@ func startProducer(_ cluster: MockCluster) throws -> (Producer, Task<Void, Error
     return (producer, Task { try await producer.run() })
 }
 
+/// Starts `members` consumers of `group` on `topic` (created with 4 queues on every broker) and waits until they
+/// share its queues, each owned by exactly one member.
+func startGroup(_ cluster: MockCluster, group: String, topic: String, members count: Int) async throws -> [RunningConsumer] {
+    cluster.createTopic(topic, queues: 4)
+    let members = try (0..<count).map { _ in try startConsumer(cluster, group: group, topic: topic) }
+    let queues = 4 * cluster.brokers.count
+    try await eventually(timeout: .seconds(15), "the group shares the \(queues) queues") {
+        exclusivelyOwned(members, topic: topic, queues: queues)
+    }
+    return members
+}
+
 /// Every queue of `topic` owned by exactly one of `consumers`.
 func ownership(_ consumers: [RunningConsumer], topic: String) -> [MessageQueue: Int] {
     var owners: [MessageQueue: Int] = [:]
@@ -124,10 +136,7 @@ struct ConsumerTests {
         await members[1].stop()
         let t1 = clock.now
         let rest = [members[0], members[2]]
-        try await eventually(timeout: .seconds(10), "2 members cover all 8 queues") {
-            let o = ownership(rest, topic: "C2")
-            return o.count == 8 && o.values.allSatisfy { $0 == 1 }
-        }
+        try await eventually(timeout: .seconds(10), "2 members cover all 8 queues") { exclusivelyOwned(rest, topic: "C2", queues: 8) }
         print("leave converged in \(clock.now - t1)")
         for m in rest { await m.stop() }
         await cluster.shutdown()
@@ -137,10 +146,7 @@ struct ConsumerTests {
         let cluster = try await MockCluster.start(.init(brokers: 2))
         cluster.createTopic("C3", queues: 4)
         let members = try (0..<3).map { _ in try startConsumer(cluster, group: "G3", topic: "C3") }
-        try await eventually(timeout: .seconds(10)) {
-            let o = ownership(members, topic: "C3")
-            return o.count == 8 && o.values.allSatisfy { $0 == 1 }
-        }
+        try await eventually(timeout: .seconds(10)) { exclusivelyOwned(members, topic: "C3", queues: 8) }
         let (producer, runner) = try startProducer(cluster)
         let total = 20_000
         let sent = try await withThrowingTaskGroup(of: String.self) { group -> Set<String> in

@@ -125,12 +125,7 @@ struct ReliabilityTests {
     @Test("every connection dropped repeatedly during produce and consume: no failed send, nothing lost")
     func connectionDrops() async throws {
         let cluster = try await MockCluster.start(.init(brokers: 2))
-        cluster.createTopic("R1", queues: 4)
-        let members = try (0..<2).map { _ in try startConsumer(cluster, group: "RG1", topic: "R1") }
-        try await eventually(timeout: .seconds(15), "the group shares the 8 queues") {
-            let o = ownership(members, topic: "R1")
-            return o.count == 8 && o.values.allSatisfy { $0 == 1 }
-        }
+        let members = try await startGroup(cluster, group: "RG1", topic: "R1", members: 2)
         // On a loaded machine one send may be hit by several drops in a row; more retries absorb that. What this test
         // is about: a reconnect backoff never uses up a send's retries (it used to, in microseconds).
         var producerConfig = ProducerConfiguration(group: "ReliabilityProducer")
@@ -165,12 +160,7 @@ struct ReliabilityTests {
     @Test("members whose connections drop re-register with every broker at once and keep their queues")
     func droppedMembersReRegisterAtOnce() async throws {
         let cluster = try await MockCluster.start(.init(brokers: 2))
-        cluster.createTopic("R6", queues: 4)
-        let members = try (0..<2).map { _ in try startConsumer(cluster, group: "RG6", topic: "R6") }
-        try await eventually(timeout: .seconds(15), "the group shares the 8 queues") {
-            let o = ownership(members, topic: "R6")
-            return o.count == 8 && o.values.allSatisfy { $0 == 1 }
-        }
+        let members = try await startGroup(cluster, group: "RG6", topic: "R6", members: 2)
         let before = members.map { Set($0.consumer.ownedQueues.filter { $0.topic == "R6" }) }
         for round in 0..<3 {
             let reconnects = members.map(\.consumer.reconnectCount)
@@ -301,13 +291,8 @@ struct ReliabilityTests {
     @Test("members joining and leaving under load: nothing lost, the group converges")
     func shortChurn() async throws {
         let cluster = try await MockCluster.start(.init(brokers: 2))
-        cluster.createTopic("R5", queues: 4)
-        var members = try (0..<2).map { _ in try startConsumer(cluster, group: "RG5", topic: "R5") }
+        var members = try await startGroup(cluster, group: "RG5", topic: "R5", members: 2)
         var everyone = members
-        try await eventually(timeout: .seconds(15), "the group shares the 8 queues") {
-            let o = ownership(members, topic: "R5")
-            return o.count == 8 && o.values.allSatisfy { $0 == 1 }
-        }
         let (producer, runner) = try startProducer(cluster)
         let ledger = SendLedger()
         let sending = Task { await ledger.run(producer, topic: "R5", tasks: 2, limit: 10_000, gap: .milliseconds(5)) }
