@@ -307,7 +307,7 @@ public enum RemotingFrame {
         guard let slice = buffer.readSlice(length: length) else {
             throw WireError(.truncated, "\(what) truncated")
         }
-        let s = slice.withUnsafeReadableBytes { String(validating: $0, as: UTF8.self) }
+        let s = slice.withUnsafeReadableBytes { String(validatingWireBytes: $0) }
         guard let s else { throw WireError(.invalidUTF8, "\(what) is not valid UTF-8") }
         return s
     }

@@ -247,7 +247,7 @@ public struct JSONParser {
             if c == UInt8(ascii: "\"") {
                 let slice = UnsafeRawBufferPointer(rebasing: bytes[start..<index])
                 index += 1
-                guard let s = String(validating: slice, as: UTF8.self) else {
+                guard let s = String(validatingWireBytes: slice) else {
                     throw WireError(.invalidUTF8, "invalid UTF-8 in JSON string at byte \(start)")
                 }
                 return s
@@ -262,7 +262,7 @@ public struct JSONParser {
             let c = bytes[index]
             if c == UInt8(ascii: "\"") {
                 index += 1
-                guard let s = String(validating: out, as: UTF8.self) else {
+                guard let s = out.withUnsafeBytes({ String(validatingWireBytes: $0) }) else {
                     throw WireError(.invalidUTF8, "invalid UTF-8 in JSON string at byte \(start)")
                 }
                 return s
