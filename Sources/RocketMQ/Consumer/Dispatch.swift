@@ -103,18 +103,26 @@ extension PushConsumer {
 
     /// Marks messages handled and moves the committable offset of their queues.
     func complete(_ messages: [ReceivedMessage]) {
+        guard let first = messages.first else { return }
         metrics.consumed.increment(by: messages.count)
-        for (queue, group) in Dictionary(grouping: messages, by: \.queue) {
-            // A queue being released still records what its last handlers finished (release waits for them and
-            // commits); once released, the new owner starts from that committed offset.
-            guard let pq = state.withLock({ $0.processQueues[queue] }) else { continue }
-            let committable = pq.state.withLock { s -> Int64 in
-                var c = s.committableOffset
-                for m in group { c = s.complete(m.queueOffset) }
-                return c
-            }
-            offsets.update(queue, offset: committable)
+        // A handler's batch comes from one queue; only redeliveries may mix queues.
+        if messages.allSatisfy({ $0.queue == first.queue }) {
+            complete(messages, of: first.queue)
+        } else {
+            for (queue, group) in Dictionary(grouping: messages, by: \.queue) { complete(group, of: queue) }
         }
+    }
+
+    private func complete(_ messages: [ReceivedMessage], of queue: MessageQueue) {
+        // A queue being released still records what its last handlers finished (release waits for them and
+        // commits); once released, the new owner starts from that committed offset.
+        guard let pq = state.withLock({ $0.processQueues[queue] }) else { return }
+        let committable = pq.state.withLock { s -> Int64 in
+            var c = s.committableOffset
+            for m in messages { c = s.complete(m.queueOffset) }
+            return c
+        }
+        offsets.update(queue, offset: committable)
     }
 
     /// A failed delivery: back to the broker's retry topic (clustering), else redelivered locally after 5 s.

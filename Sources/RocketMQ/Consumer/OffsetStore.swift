@@ -34,7 +34,7 @@ final class OffsetStore: Sendable {
             t[queue] = offset
             return true
         }
-        // Not nested in `table`'s lock: `persist` takes `dirty` then `table`, and the opposite order deadlocks.
+        // Never nested with `dirty` (nor is it in `persist`): two locks taken in opposite orders deadlock.
         if changed { _ = dirty.withLock { $0.insert(queue) } }
     }
 
@@ -75,9 +75,9 @@ final class OffsetStore: Sendable {
 
     /// Commits offsets that changed (oneway for periodic commits; `sync` at shutdown so none is lost).
     func persist(_ queues: [MessageQueue]? = nil, sync: Bool = false) async {
-        // One lock at a time: update() takes `table` then `dirty`, so taking them the other way round here deadlocked
-        // (the soak crashed with "Recursive call to lock Mutex", the kernel's verdict on that cycle). An update in
-        // between re-marks its queue dirty, and the value read below is at least the one that was dirty.
+        // One lock at a time, as in update(): nesting them in opposite orders deadlocked (a soak crashed with
+        // "Recursive call to lock Mutex", the kernel's verdict on that cycle). An update in between re-marks its
+        // queue dirty, and the value read below is at least the one that was dirty.
         let targets: Set<MessageQueue> = dirty.withLock { d in
             let targets = queues.map { Set($0).intersection(d) } ?? d
             d.subtract(targets)
