@@ -1,20 +1,14 @@
 /// The request header of GET_CONSUMER_RUNNING_INFO (307, broker to client)
 /// (Java `GetConsumerRunningInfoRequestHeader`).
-public struct GetConsumerRunningInfoRequestHeader: RemotingHeader, Hashable {
+public struct GetConsumerRunningInfoRequestHeader: RPCRequestHeader, Hashable {
     /// Consumer group.
     public var consumerGroup: String
     /// The client asked.
     public var clientId: String
     /// Whether to include a thread dump (Java primitive `boolean`, always written).
     public var jstackEnable: Bool
-    /// Namespace (5.x common field).
-    public var ns: String?
-    /// Whether the names are already namespaced (5.x common field).
-    public var nsd: Bool?
-    /// Broker name (5.x common field).
-    public var bname: String?
-    /// Oneway marker (5.x common field).
-    public var oway: Bool?
+    /// The 5.x common fields: namespace, whether names are namespaced, target broker, oneway marker.
+    public var rpc: RPCRequestFields
 
     /// Creates a header.
     public init(
@@ -24,20 +18,14 @@ public struct GetConsumerRunningInfoRequestHeader: RemotingHeader, Hashable {
         self.consumerGroup = consumerGroup
         self.clientId = clientId
         self.jstackEnable = jstackEnable
-        self.ns = ns
-        self.nsd = nsd
-        self.bname = bname
-        self.oway = oway
+        self.rpc = RPCRequestFields(ns: ns, nsd: nsd, bname: bname, oway: oway)
     }
 
     public init(fields: ExtFields) throws {
         consumerGroup = try fields.required("consumerGroup")
         clientId = try fields.required("clientId")
         jstackEnable = try fields.optional("jstackEnable") ?? false
-        ns = try fields.optional("ns")
-        nsd = try fields.optional("nsd")
-        bname = try fields.optional("bname")
-        oway = try fields.optional("oway")
+        rpc = try RPCRequestFields(fields: fields)
     }
 
     public func encode(into fields: inout ExtFields) {
@@ -53,7 +41,7 @@ public struct GetConsumerRunningInfoRequestHeader: RemotingHeader, Hashable {
 
 /// The request header of CONSUME_MESSAGE_DIRECTLY (309, broker to client)
 /// (Java `ConsumeMessageDirectlyResultRequestHeader`). The body is one message in store format.
-public struct ConsumeMessageDirectlyResultRequestHeader: RemotingHeader, Hashable {
+public struct ConsumeMessageDirectlyResultRequestHeader: RPCRequestHeader, Hashable {
     /// Consumer group.
     public var consumerGroup: String
     /// The client asked.
@@ -68,14 +56,8 @@ public struct ConsumeMessageDirectlyResultRequestHeader: RemotingHeader, Hashabl
     public var topicSysFlag: Int32?
     /// The group's sysFlag.
     public var groupSysFlag: Int32?
-    /// Namespace (5.x common field).
-    public var ns: String?
-    /// Whether the names are already namespaced (5.x common field).
-    public var nsd: Bool?
-    /// Broker name (5.x common field).
-    public var bname: String?
-    /// Oneway marker (5.x common field).
-    public var oway: Bool?
+    /// The 5.x common fields: namespace, whether names are namespaced, target broker, oneway marker.
+    public var rpc: RPCRequestFields
     /// Logical-queue marker (5.x common field).
     public var lo: Bool?
 
@@ -92,10 +74,7 @@ public struct ConsumeMessageDirectlyResultRequestHeader: RemotingHeader, Hashabl
         self.topic = topic
         self.topicSysFlag = topicSysFlag
         self.groupSysFlag = groupSysFlag
-        self.ns = ns
-        self.nsd = nsd
-        self.bname = bname
-        self.oway = oway
+        self.rpc = RPCRequestFields(ns: ns, nsd: nsd, bname: bname, oway: oway)
         self.lo = lo
     }
 
@@ -107,10 +86,7 @@ public struct ConsumeMessageDirectlyResultRequestHeader: RemotingHeader, Hashabl
         topic = try fields.optional("topic")
         topicSysFlag = try fields.optional("topicSysFlag")
         groupSysFlag = try fields.optional("groupSysFlag")
-        ns = try fields.optional("ns")
-        nsd = try fields.optional("nsd")
-        bname = try fields.optional("bname")
-        oway = try fields.optional("oway")
+        rpc = try RPCRequestFields(fields: fields)
         lo = try fields.optional("lo")
     }
 
@@ -132,7 +108,7 @@ public struct ConsumeMessageDirectlyResultRequestHeader: RemotingHeader, Hashabl
 
 /// The request header of RESET_CONSUMER_CLIENT_OFFSET (220, broker to client, oneway)
 /// (Java `ResetOffsetRequestHeader`). The body is a ``ResetOffsetBody``.
-public struct ResetOffsetRequestHeader: RemotingHeader, Hashable {
+public struct ResetOffsetRequestHeader: RPCRequestHeader, Hashable {
     /// Consumer group.
     public var group: String
     /// Topic.
@@ -145,14 +121,8 @@ public struct ResetOffsetRequestHeader: RemotingHeader, Hashable {
     public var timestamp: Int64
     /// Whether to reset even forwards (Java primitive, always written).
     public var isForce: Bool
-    /// Namespace (5.x common field).
-    public var ns: String?
-    /// Whether the names are already namespaced (5.x common field).
-    public var nsd: Bool?
-    /// Broker name (5.x common field).
-    public var bname: String?
-    /// Oneway marker (5.x common field).
-    public var oway: Bool?
+    /// The 5.x common fields: namespace, whether names are namespaced, target broker, oneway marker.
+    public var rpc: RPCRequestFields
     /// Logical-queue marker (5.x common field).
     public var lo: Bool?
 
@@ -167,10 +137,7 @@ public struct ResetOffsetRequestHeader: RemotingHeader, Hashable {
         self.offset = offset
         self.timestamp = timestamp
         self.isForce = isForce
-        self.ns = ns
-        self.nsd = nsd
-        self.bname = bname
-        self.oway = oway
+        self.rpc = RPCRequestFields(ns: ns, nsd: nsd, bname: bname, oway: oway)
         self.lo = lo
     }
 
@@ -181,10 +148,7 @@ public struct ResetOffsetRequestHeader: RemotingHeader, Hashable {
         offset = try fields.optional("offset")
         timestamp = try fields.required("timestamp")
         isForce = try fields.required("isForce")
-        ns = try fields.optional("ns")
-        nsd = try fields.optional("nsd")
-        bname = try fields.optional("bname")
-        oway = try fields.optional("oway")
+        rpc = try RPCRequestFields(fields: fields)
         lo = try fields.optional("lo")
     }
 

@@ -1,17 +1,11 @@
 /// The request header of GET_ROUTEINFO_BY_TOPIC (105) (Java `GetRouteInfoRequestHeader`).
-public struct GetRouteInfoRequestHeader: RemotingHeader, Hashable {
+public struct GetRouteInfoRequestHeader: RPCRequestHeader, Hashable {
     /// Topic.
     public var topic: String
     /// Ask for standard JSON route data whatever the request version.
     public var acceptStandardJsonOnly: Bool?
-    /// Namespace (5.x common field).
-    public var ns: String?
-    /// Whether the names are already namespaced (5.x common field).
-    public var nsd: Bool?
-    /// Target broker name (5.x common field).
-    public var bname: String?
-    /// Oneway marker (5.x common field).
-    public var oway: Bool?
+    /// The 5.x common fields: namespace, whether names are namespaced, target broker, oneway marker.
+    public var rpc: RPCRequestFields
     /// Logical-queue marker (5.x common field).
     public var lo: Bool?
 
@@ -22,20 +16,14 @@ public struct GetRouteInfoRequestHeader: RemotingHeader, Hashable {
     ) {
         self.topic = topic
         self.acceptStandardJsonOnly = acceptStandardJsonOnly
-        self.ns = ns
-        self.nsd = nsd
-        self.bname = bname
-        self.oway = oway
+        self.rpc = RPCRequestFields(ns: ns, nsd: nsd, bname: bname, oway: oway)
         self.lo = lo
     }
 
     public init(fields: ExtFields) throws {
         topic = try fields.required("topic")
         acceptStandardJsonOnly = try fields.optional("acceptStandardJsonOnly")
-        ns = try fields.optional("ns")
-        nsd = try fields.optional("nsd")
-        bname = try fields.optional("bname")
-        oway = try fields.optional("oway")
+        rpc = try RPCRequestFields(fields: fields)
         lo = try fields.optional("lo")
     }
 
@@ -51,29 +39,17 @@ public struct GetRouteInfoRequestHeader: RemotingHeader, Hashable {
 }
 
 /// The request header of HEART_BEAT (34) (Java `HeartbeatRequestHeader`): only the 5.x common fields.
-public struct HeartbeatRequestHeader: RemotingHeader, Hashable {
-    /// Namespace (5.x common field).
-    public var ns: String?
-    /// Whether the names are already namespaced (5.x common field).
-    public var nsd: Bool?
-    /// Target broker name (5.x common field).
-    public var bname: String?
-    /// Oneway marker (5.x common field).
-    public var oway: Bool?
+public struct HeartbeatRequestHeader: RPCRequestHeader, Hashable {
+    /// The 5.x common fields: namespace, whether names are namespaced, target broker, oneway marker.
+    public var rpc: RPCRequestFields
 
     /// Creates a header (normally empty).
     public init(ns: String? = nil, nsd: Bool? = nil, bname: String? = nil, oway: Bool? = nil) {
-        self.ns = ns
-        self.nsd = nsd
-        self.bname = bname
-        self.oway = oway
+        self.rpc = RPCRequestFields(ns: ns, nsd: nsd, bname: bname, oway: oway)
     }
 
     public init(fields: ExtFields) throws {
-        ns = try fields.optional("ns")
-        nsd = try fields.optional("nsd")
-        bname = try fields.optional("bname")
-        oway = try fields.optional("oway")
+        rpc = try RPCRequestFields(fields: fields)
     }
 
     public func encode(into fields: inout ExtFields) {
@@ -85,21 +61,15 @@ public struct HeartbeatRequestHeader: RemotingHeader, Hashable {
 }
 
 /// The request header of UNREGISTER_CLIENT (35) (Java `UnregisterClientRequestHeader`).
-public struct UnregisterClientRequestHeader: RemotingHeader, Hashable {
+public struct UnregisterClientRequestHeader: RPCRequestHeader, Hashable {
     /// The client id.
     public var clientID: String
     /// The producer group being unregistered, if any.
     public var producerGroup: String?
     /// The consumer group being unregistered, if any.
     public var consumerGroup: String?
-    /// Namespace (5.x common field).
-    public var ns: String?
-    /// Whether the names are already namespaced (5.x common field).
-    public var nsd: Bool?
-    /// Target broker name (5.x common field).
-    public var bname: String?
-    /// Oneway marker (5.x common field).
-    public var oway: Bool?
+    /// The 5.x common fields: namespace, whether names are namespaced, target broker, oneway marker.
+    public var rpc: RPCRequestFields
 
     /// Creates a header.
     public init(
@@ -109,20 +79,14 @@ public struct UnregisterClientRequestHeader: RemotingHeader, Hashable {
         self.clientID = clientID
         self.producerGroup = producerGroup
         self.consumerGroup = consumerGroup
-        self.ns = ns
-        self.nsd = nsd
-        self.bname = bname
-        self.oway = oway
+        self.rpc = RPCRequestFields(ns: ns, nsd: nsd, bname: bname, oway: oway)
     }
 
     public init(fields: ExtFields) throws {
         clientID = try fields.required("clientID")
         producerGroup = try fields.optional("producerGroup")
         consumerGroup = try fields.optional("consumerGroup")
-        ns = try fields.optional("ns")
-        nsd = try fields.optional("nsd")
-        bname = try fields.optional("bname")
-        oway = try fields.optional("oway")
+        rpc = try RPCRequestFields(fields: fields)
     }
 
     public func encode(into fields: inout ExtFields) {
@@ -145,33 +109,21 @@ public struct UnregisterClientResponseHeader: RemotingHeader, Hashable {
 }
 
 /// The request header of GET_CONSUMER_LIST_BY_GROUP (38) (Java `GetConsumerListByGroupRequestHeader`).
-public struct GetConsumerListByGroupRequestHeader: RemotingHeader, Hashable {
+public struct GetConsumerListByGroupRequestHeader: RPCRequestHeader, Hashable {
     /// Consumer group.
     public var consumerGroup: String
-    /// Namespace (5.x common field).
-    public var ns: String?
-    /// Whether the names are already namespaced (5.x common field).
-    public var nsd: Bool?
-    /// Target broker name (5.x common field).
-    public var bname: String?
-    /// Oneway marker (5.x common field).
-    public var oway: Bool?
+    /// The 5.x common fields: namespace, whether names are namespaced, target broker, oneway marker.
+    public var rpc: RPCRequestFields
 
     /// Creates a header.
     public init(consumerGroup: String, ns: String? = nil, nsd: Bool? = nil, bname: String? = nil, oway: Bool? = nil) {
         self.consumerGroup = consumerGroup
-        self.ns = ns
-        self.nsd = nsd
-        self.bname = bname
-        self.oway = oway
+        self.rpc = RPCRequestFields(ns: ns, nsd: nsd, bname: bname, oway: oway)
     }
 
     public init(fields: ExtFields) throws {
         consumerGroup = try fields.required("consumerGroup")
-        ns = try fields.optional("ns")
-        nsd = try fields.optional("nsd")
-        bname = try fields.optional("bname")
-        oway = try fields.optional("oway")
+        rpc = try RPCRequestFields(fields: fields)
     }
 
     public func encode(into fields: inout ExtFields) {
@@ -194,33 +146,21 @@ public struct GetConsumerListByGroupResponseHeader: RemotingHeader, Hashable {
 
 /// The request header of NOTIFY_CONSUMER_IDS_CHANGED (40, broker to client, oneway)
 /// (Java `NotifyConsumerIdsChangedRequestHeader`).
-public struct NotifyConsumerIdsChangedRequestHeader: RemotingHeader, Hashable {
+public struct NotifyConsumerIdsChangedRequestHeader: RPCRequestHeader, Hashable {
     /// The group whose membership changed.
     public var consumerGroup: String
-    /// Namespace (5.x common field).
-    public var ns: String?
-    /// Whether the names are already namespaced (5.x common field).
-    public var nsd: Bool?
-    /// Target broker name (5.x common field).
-    public var bname: String?
-    /// Oneway marker (5.x common field).
-    public var oway: Bool?
+    /// The 5.x common fields: namespace, whether names are namespaced, target broker, oneway marker.
+    public var rpc: RPCRequestFields
 
     /// Creates a header.
     public init(consumerGroup: String, ns: String? = nil, nsd: Bool? = nil, bname: String? = nil, oway: Bool? = nil) {
         self.consumerGroup = consumerGroup
-        self.ns = ns
-        self.nsd = nsd
-        self.bname = bname
-        self.oway = oway
+        self.rpc = RPCRequestFields(ns: ns, nsd: nsd, bname: bname, oway: oway)
     }
 
     public init(fields: ExtFields) throws {
         consumerGroup = try fields.required("consumerGroup")
-        ns = try fields.optional("ns")
-        nsd = try fields.optional("nsd")
-        bname = try fields.optional("bname")
-        oway = try fields.optional("oway")
+        rpc = try RPCRequestFields(fields: fields)
     }
 
     public func encode(into fields: inout ExtFields) {
@@ -233,7 +173,7 @@ public struct NotifyConsumerIdsChangedRequestHeader: RemotingHeader, Hashable {
 }
 
 /// The request header of CONSUMER_SEND_MSG_BACK (36) (Java `ConsumerSendMsgBackRequestHeader`).
-public struct ConsumerSendMsgBackRequestHeader: RemotingHeader, Hashable {
+public struct ConsumerSendMsgBackRequestHeader: RPCRequestHeader, Hashable {
     /// The message's commit-log (physical) offset.
     public var offset: Int64
     /// Consumer group.
@@ -248,14 +188,8 @@ public struct ConsumerSendMsgBackRequestHeader: RemotingHeader, Hashable {
     public var unitMode: Bool
     /// Maximum reconsume count (16 for concurrent consumers by default).
     public var maxReconsumeTimes: Int32?
-    /// Namespace (5.x common field).
-    public var ns: String?
-    /// Whether the names are already namespaced (5.x common field).
-    public var nsd: Bool?
-    /// Target broker name (5.x common field).
-    public var bname: String?
-    /// Oneway marker (5.x common field).
-    public var oway: Bool?
+    /// The 5.x common fields: namespace, whether names are namespaced, target broker, oneway marker.
+    public var rpc: RPCRequestFields
 
     /// Creates a header.
     public init(
@@ -270,10 +204,7 @@ public struct ConsumerSendMsgBackRequestHeader: RemotingHeader, Hashable {
         self.originTopic = originTopic
         self.unitMode = unitMode
         self.maxReconsumeTimes = maxReconsumeTimes
-        self.ns = ns
-        self.nsd = nsd
-        self.bname = bname
-        self.oway = oway
+        self.rpc = RPCRequestFields(ns: ns, nsd: nsd, bname: bname, oway: oway)
     }
 
     public init(fields: ExtFields) throws {
@@ -284,10 +215,7 @@ public struct ConsumerSendMsgBackRequestHeader: RemotingHeader, Hashable {
         originTopic = try fields.optional("originTopic")
         unitMode = try fields.optional("unitMode") ?? false
         maxReconsumeTimes = try fields.optional("maxReconsumeTimes")
-        ns = try fields.optional("ns")
-        nsd = try fields.optional("nsd")
-        bname = try fields.optional("bname")
-        oway = try fields.optional("oway")
+        rpc = try RPCRequestFields(fields: fields)
     }
 
     public func encode(into fields: inout ExtFields) {
@@ -307,29 +235,17 @@ public struct ConsumerSendMsgBackRequestHeader: RemotingHeader, Hashable {
 
 /// The request header of LOCK_BATCH_MQ (41) (Java `LockBatchMqRequestHeader`): only the 5.x common fields; the queues
 /// are in the body (``LockBatchRequestBody``).
-public struct LockBatchMQRequestHeader: RemotingHeader, Hashable {
-    /// Namespace (5.x common field).
-    public var ns: String?
-    /// Whether the names are already namespaced (5.x common field).
-    public var nsd: Bool?
-    /// Target broker name (5.x common field).
-    public var bname: String?
-    /// Oneway marker (5.x common field).
-    public var oway: Bool?
+public struct LockBatchMQRequestHeader: RPCRequestHeader, Hashable {
+    /// The 5.x common fields: namespace, whether names are namespaced, target broker, oneway marker.
+    public var rpc: RPCRequestFields
 
     /// Creates a header (normally empty).
     public init(ns: String? = nil, nsd: Bool? = nil, bname: String? = nil, oway: Bool? = nil) {
-        self.ns = ns
-        self.nsd = nsd
-        self.bname = bname
-        self.oway = oway
+        self.rpc = RPCRequestFields(ns: ns, nsd: nsd, bname: bname, oway: oway)
     }
 
     public init(fields: ExtFields) throws {
-        ns = try fields.optional("ns")
-        nsd = try fields.optional("nsd")
-        bname = try fields.optional("bname")
-        oway = try fields.optional("oway")
+        rpc = try RPCRequestFields(fields: fields)
     }
 
     public func encode(into fields: inout ExtFields) {
@@ -342,29 +258,17 @@ public struct LockBatchMQRequestHeader: RemotingHeader, Hashable {
 
 /// The request header of UNLOCK_BATCH_MQ (42) (Java `UnlockBatchMqRequestHeader`): only the 5.x common fields; the
 /// queues are in the body (``UnlockBatchRequestBody``).
-public struct UnlockBatchMQRequestHeader: RemotingHeader, Hashable {
-    /// Namespace (5.x common field).
-    public var ns: String?
-    /// Whether the names are already namespaced (5.x common field).
-    public var nsd: Bool?
-    /// Target broker name (5.x common field).
-    public var bname: String?
-    /// Oneway marker (5.x common field).
-    public var oway: Bool?
+public struct UnlockBatchMQRequestHeader: RPCRequestHeader, Hashable {
+    /// The 5.x common fields: namespace, whether names are namespaced, target broker, oneway marker.
+    public var rpc: RPCRequestFields
 
     /// Creates a header (normally empty).
     public init(ns: String? = nil, nsd: Bool? = nil, bname: String? = nil, oway: Bool? = nil) {
-        self.ns = ns
-        self.nsd = nsd
-        self.bname = bname
-        self.oway = oway
+        self.rpc = RPCRequestFields(ns: ns, nsd: nsd, bname: bname, oway: oway)
     }
 
     public init(fields: ExtFields) throws {
-        ns = try fields.optional("ns")
-        nsd = try fields.optional("nsd")
-        bname = try fields.optional("bname")
-        oway = try fields.optional("oway")
+        rpc = try RPCRequestFields(fields: fields)
     }
 
     public func encode(into fields: inout ExtFields) {

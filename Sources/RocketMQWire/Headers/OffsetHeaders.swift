@@ -1,5 +1,5 @@
 /// The request header of QUERY_CONSUMER_OFFSET (14) (Java `QueryConsumerOffsetRequestHeader`).
-public struct QueryConsumerOffsetRequestHeader: RemotingHeader, Hashable {
+public struct QueryConsumerOffsetRequestHeader: RPCRequestHeader, Hashable {
     /// Consumer group.
     public var consumerGroup: String
     /// Topic.
@@ -8,14 +8,8 @@ public struct QueryConsumerOffsetRequestHeader: RemotingHeader, Hashable {
     public var queueId: Int32
     /// Ask the broker to answer 0 instead of QUERY_NOT_FOUND when it can (the Java client never sets it).
     public var setZeroIfNotFound: Bool?
-    /// Namespace (5.x common field).
-    public var ns: String?
-    /// Whether the names are already namespaced (5.x common field).
-    public var nsd: Bool?
-    /// Target broker name (5.x common field).
-    public var bname: String?
-    /// Oneway marker (5.x common field).
-    public var oway: Bool?
+    /// The 5.x common fields: namespace, whether names are namespaced, target broker, oneway marker.
+    public var rpc: RPCRequestFields
     /// Logical-queue marker (5.x common field).
     public var lo: Bool?
 
@@ -28,10 +22,7 @@ public struct QueryConsumerOffsetRequestHeader: RemotingHeader, Hashable {
         self.topic = topic
         self.queueId = queueId
         self.setZeroIfNotFound = setZeroIfNotFound
-        self.ns = ns
-        self.nsd = nsd
-        self.bname = bname
-        self.oway = oway
+        self.rpc = RPCRequestFields(ns: ns, nsd: nsd, bname: bname, oway: oway)
         self.lo = lo
     }
 
@@ -40,10 +31,7 @@ public struct QueryConsumerOffsetRequestHeader: RemotingHeader, Hashable {
         topic = try fields.required("topic")
         queueId = try fields.required("queueId")
         setZeroIfNotFound = try fields.optional("setZeroIfNotFound")
-        ns = try fields.optional("ns")
-        nsd = try fields.optional("nsd")
-        bname = try fields.optional("bname")
-        oway = try fields.optional("oway")
+        rpc = try RPCRequestFields(fields: fields)
         lo = try fields.optional("lo")
     }
 
@@ -76,7 +64,7 @@ public struct QueryConsumerOffsetResponseHeader: RemotingHeader, Hashable {
 }
 
 /// The request header of UPDATE_CONSUMER_OFFSET (15) (Java `UpdateConsumerOffsetRequestHeader`).
-public struct UpdateConsumerOffsetRequestHeader: RemotingHeader, Hashable {
+public struct UpdateConsumerOffsetRequestHeader: RPCRequestHeader, Hashable {
     /// Consumer group.
     public var consumerGroup: String
     /// Topic.
@@ -85,14 +73,8 @@ public struct UpdateConsumerOffsetRequestHeader: RemotingHeader, Hashable {
     public var queueId: Int32
     /// The offset to store.
     public var commitOffset: Int64
-    /// Namespace (5.x common field).
-    public var ns: String?
-    /// Whether the names are already namespaced (5.x common field).
-    public var nsd: Bool?
-    /// Target broker name (5.x common field).
-    public var bname: String?
-    /// Oneway marker (5.x common field).
-    public var oway: Bool?
+    /// The 5.x common fields: namespace, whether names are namespaced, target broker, oneway marker.
+    public var rpc: RPCRequestFields
     /// Logical-queue marker (5.x common field).
     public var lo: Bool?
 
@@ -105,10 +87,7 @@ public struct UpdateConsumerOffsetRequestHeader: RemotingHeader, Hashable {
         self.topic = topic
         self.queueId = queueId
         self.commitOffset = commitOffset
-        self.ns = ns
-        self.nsd = nsd
-        self.bname = bname
-        self.oway = oway
+        self.rpc = RPCRequestFields(ns: ns, nsd: nsd, bname: bname, oway: oway)
         self.lo = lo
     }
 
@@ -117,10 +96,7 @@ public struct UpdateConsumerOffsetRequestHeader: RemotingHeader, Hashable {
         topic = try fields.required("topic")
         queueId = try fields.required("queueId")
         commitOffset = try fields.required("commitOffset")
-        ns = try fields.optional("ns")
-        nsd = try fields.optional("nsd")
-        bname = try fields.optional("bname")
-        oway = try fields.optional("oway")
+        rpc = try RPCRequestFields(fields: fields)
         lo = try fields.optional("lo")
     }
 
@@ -146,21 +122,15 @@ public struct UpdateConsumerOffsetResponseHeader: RemotingHeader, Hashable {
 }
 
 /// The request header of GET_MAX_OFFSET (30) (Java `GetMaxOffsetRequestHeader`).
-public struct GetMaxOffsetRequestHeader: RemotingHeader, Hashable {
+public struct GetMaxOffsetRequestHeader: RPCRequestHeader, Hashable {
     /// Topic.
     public var topic: String
     /// Queue id.
     public var queueId: Int32
     /// Java primitive `boolean`, `true` unless set; always written.
     public var committed: Bool
-    /// Namespace (5.x common field).
-    public var ns: String?
-    /// Whether the names are already namespaced (5.x common field).
-    public var nsd: Bool?
-    /// Target broker name (5.x common field).
-    public var bname: String?
-    /// Oneway marker (5.x common field).
-    public var oway: Bool?
+    /// The 5.x common fields: namespace, whether names are namespaced, target broker, oneway marker.
+    public var rpc: RPCRequestFields
     /// Logical-queue marker (5.x common field).
     public var lo: Bool?
 
@@ -172,10 +142,7 @@ public struct GetMaxOffsetRequestHeader: RemotingHeader, Hashable {
         self.topic = topic
         self.queueId = queueId
         self.committed = committed
-        self.ns = ns
-        self.nsd = nsd
-        self.bname = bname
-        self.oway = oway
+        self.rpc = RPCRequestFields(ns: ns, nsd: nsd, bname: bname, oway: oway)
         self.lo = lo
     }
 
@@ -183,10 +150,7 @@ public struct GetMaxOffsetRequestHeader: RemotingHeader, Hashable {
         topic = try fields.required("topic")
         queueId = try fields.required("queueId")
         committed = try fields.optional("committed") ?? true
-        ns = try fields.optional("ns")
-        nsd = try fields.optional("nsd")
-        bname = try fields.optional("bname")
-        oway = try fields.optional("oway")
+        rpc = try RPCRequestFields(fields: fields)
         lo = try fields.optional("lo")
     }
 
@@ -203,19 +167,13 @@ public struct GetMaxOffsetRequestHeader: RemotingHeader, Hashable {
 }
 
 /// The request header of GET_MIN_OFFSET (31) (Java `GetMinOffsetRequestHeader`).
-public struct GetMinOffsetRequestHeader: RemotingHeader, Hashable {
+public struct GetMinOffsetRequestHeader: RPCRequestHeader, Hashable {
     /// Topic.
     public var topic: String
     /// Queue id.
     public var queueId: Int32
-    /// Namespace (5.x common field).
-    public var ns: String?
-    /// Whether the names are already namespaced (5.x common field).
-    public var nsd: Bool?
-    /// Target broker name (5.x common field).
-    public var bname: String?
-    /// Oneway marker (5.x common field).
-    public var oway: Bool?
+    /// The 5.x common fields: namespace, whether names are namespaced, target broker, oneway marker.
+    public var rpc: RPCRequestFields
     /// Logical-queue marker (5.x common field).
     public var lo: Bool?
 
@@ -226,20 +184,14 @@ public struct GetMinOffsetRequestHeader: RemotingHeader, Hashable {
     ) {
         self.topic = topic
         self.queueId = queueId
-        self.ns = ns
-        self.nsd = nsd
-        self.bname = bname
-        self.oway = oway
+        self.rpc = RPCRequestFields(ns: ns, nsd: nsd, bname: bname, oway: oway)
         self.lo = lo
     }
 
     public init(fields: ExtFields) throws {
         topic = try fields.required("topic")
         queueId = try fields.required("queueId")
-        ns = try fields.optional("ns")
-        nsd = try fields.optional("nsd")
-        bname = try fields.optional("bname")
-        oway = try fields.optional("oway")
+        rpc = try RPCRequestFields(fields: fields)
         lo = try fields.optional("lo")
     }
 
@@ -271,7 +223,7 @@ public enum BoundaryType: String, Hashable, Sendable, HeaderFieldValue {
 }
 
 /// The request header of SEARCH_OFFSET_BY_TIMESTAMP (29) (Java `SearchOffsetRequestHeader`).
-public struct SearchOffsetRequestHeader: RemotingHeader, Hashable {
+public struct SearchOffsetRequestHeader: RPCRequestHeader, Hashable {
     /// Topic.
     public var topic: String
     /// Queue id.
@@ -280,14 +232,8 @@ public struct SearchOffsetRequestHeader: RemotingHeader, Hashable {
     public var timestamp: Int64
     /// Which end of equal timestamps to return; the broker assumes ``BoundaryType/lower`` when absent.
     public var boundaryType: BoundaryType?
-    /// Namespace (5.x common field).
-    public var ns: String?
-    /// Whether the names are already namespaced (5.x common field).
-    public var nsd: Bool?
-    /// Target broker name (5.x common field).
-    public var bname: String?
-    /// Oneway marker (5.x common field).
-    public var oway: Bool?
+    /// The 5.x common fields: namespace, whether names are namespaced, target broker, oneway marker.
+    public var rpc: RPCRequestFields
     /// Logical-queue marker (5.x common field).
     public var lo: Bool?
 
@@ -300,10 +246,7 @@ public struct SearchOffsetRequestHeader: RemotingHeader, Hashable {
         self.queueId = queueId
         self.timestamp = timestamp
         self.boundaryType = boundaryType
-        self.ns = ns
-        self.nsd = nsd
-        self.bname = bname
-        self.oway = oway
+        self.rpc = RPCRequestFields(ns: ns, nsd: nsd, bname: bname, oway: oway)
         self.lo = lo
     }
 
@@ -312,10 +255,7 @@ public struct SearchOffsetRequestHeader: RemotingHeader, Hashable {
         queueId = try fields.required("queueId")
         timestamp = try fields.required("timestamp")
         boundaryType = try fields.optional("boundaryType")
-        ns = try fields.optional("ns")
-        nsd = try fields.optional("nsd")
-        bname = try fields.optional("bname")
-        oway = try fields.optional("oway")
+        rpc = try RPCRequestFields(fields: fields)
         lo = try fields.optional("lo")
     }
 
@@ -347,19 +287,13 @@ public struct OffsetResponseHeader: RemotingHeader, Hashable {
 }
 
 /// The request header of GET_EARLIEST_MSG_STORETIME (32) (Java `GetEarliestMsgStoretimeRequestHeader`).
-public struct GetEarliestMsgStoreTimeRequestHeader: RemotingHeader, Hashable {
+public struct GetEarliestMsgStoreTimeRequestHeader: RPCRequestHeader, Hashable {
     /// Topic.
     public var topic: String
     /// Queue id.
     public var queueId: Int32
-    /// Namespace (5.x common field).
-    public var ns: String?
-    /// Whether the names are already namespaced (5.x common field).
-    public var nsd: Bool?
-    /// Target broker name (5.x common field).
-    public var bname: String?
-    /// Oneway marker (5.x common field).
-    public var oway: Bool?
+    /// The 5.x common fields: namespace, whether names are namespaced, target broker, oneway marker.
+    public var rpc: RPCRequestFields
     /// Logical-queue marker (5.x common field).
     public var lo: Bool?
 
@@ -370,20 +304,14 @@ public struct GetEarliestMsgStoreTimeRequestHeader: RemotingHeader, Hashable {
     ) {
         self.topic = topic
         self.queueId = queueId
-        self.ns = ns
-        self.nsd = nsd
-        self.bname = bname
-        self.oway = oway
+        self.rpc = RPCRequestFields(ns: ns, nsd: nsd, bname: bname, oway: oway)
         self.lo = lo
     }
 
     public init(fields: ExtFields) throws {
         topic = try fields.required("topic")
         queueId = try fields.required("queueId")
-        ns = try fields.optional("ns")
-        nsd = try fields.optional("nsd")
-        bname = try fields.optional("bname")
-        oway = try fields.optional("oway")
+        rpc = try RPCRequestFields(fields: fields)
         lo = try fields.optional("lo")
     }
 

@@ -29,7 +29,7 @@ public struct PullSysFlag: OptionSet, Hashable, Sendable {
 
 /// The request header of PULL_MESSAGE (11) and LITE_PULL_MESSAGE (361) (Java `PullMessageRequestHeader`, a
 /// `FastCodesHeader`).
-public struct PullMessageRequestHeader: FastCodesHeader, Hashable {
+public struct PullMessageRequestHeader: FastCodesHeader, Hashable, RPCRequestHeader {
     /// Consumer group.
     public var consumerGroup: String
     /// Topic.
@@ -58,14 +58,8 @@ public struct PullMessageRequestHeader: FastCodesHeader, Hashable {
     public var requestSource: Int32?
     /// Proxy only (Java's spelling).
     public var proxyFrowardClientId: String?
-    /// Namespace (5.x common field).
-    public var ns: String?
-    /// Whether the names are already namespaced (5.x common field).
-    public var nsd: Bool?
-    /// Target broker name (5.x common field).
-    public var bname: String?
-    /// Oneway marker (5.x common field).
-    public var oway: Bool?
+    /// The 5.x common fields: namespace, whether names are namespaced, target broker, oneway marker.
+    public var rpc: RPCRequestFields
     /// Logical-queue marker (5.x common field).
     public var lo: Bool?
 
@@ -91,10 +85,7 @@ public struct PullMessageRequestHeader: FastCodesHeader, Hashable {
         self.maxMsgBytes = maxMsgBytes
         self.requestSource = requestSource
         self.proxyFrowardClientId = proxyFrowardClientId
-        self.ns = ns
-        self.nsd = nsd
-        self.bname = bname
-        self.oway = oway
+        self.rpc = RPCRequestFields(ns: ns, nsd: nsd, bname: bname, oway: oway)
         self.lo = lo
     }
 
@@ -119,10 +110,7 @@ public struct PullMessageRequestHeader: FastCodesHeader, Hashable {
         maxMsgBytes = try fields.optional("maxMsgBytes")
         requestSource = try fields.optional("requestSource")
         proxyFrowardClientId = try fields.optional("proxyFrowardClientId")
-        ns = try fields.optional("ns")
-        nsd = try fields.optional("nsd")
-        bname = try fields.optional("bname")
-        oway = try fields.optional("oway")
+        rpc = try RPCRequestFields(fields: fields)
         lo = try fields.optional("lo")
     }
 

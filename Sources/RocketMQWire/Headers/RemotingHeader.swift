@@ -138,3 +138,67 @@ extension ExtFields {
         if let value { self[name] = value.headerText }
     }
 }
+
+// MARK: - 5.x common request fields
+
+/// The fields every RocketMQ 5.x request header inherits from Java's `RpcRequestHeader`: the namespace (`ns`), whether
+/// names are already namespaced (`nsd`), the target broker (`bname`) and the oneway marker (`oway`). All optional;
+/// where each goes in the encoded map is up to the header (Java's reflective order differs per class).
+public struct RPCRequestFields: Sendable, Hashable {
+    /// Namespace.
+    public var ns: String?
+    /// Whether the names are already namespaced.
+    public var nsd: Bool?
+    /// Target broker name.
+    public var bname: String?
+    /// Oneway marker.
+    public var oway: Bool?
+
+    /// Creates the fields.
+    public init(ns: String? = nil, nsd: Bool? = nil, bname: String? = nil, oway: Bool? = nil) {
+        self.ns = ns
+        self.nsd = nsd
+        self.bname = bname
+        self.oway = oway
+    }
+
+    /// Decodes them from a header's fields (each optional; a value that does not parse throws `invalidHeaderField`).
+    public init(fields: ExtFields) throws {
+        ns = try fields.optional("ns")
+        nsd = try fields.optional("nsd")
+        bname = try fields.optional("bname")
+        oway = try fields.optional("oway")
+    }
+}
+
+/// A request header carrying the 5.x common fields (``RPCRequestFields``), readable and writable by name.
+public protocol RPCRequestHeader: RemotingHeader {
+    /// The 5.x common fields.
+    var rpc: RPCRequestFields { get set }
+}
+
+extension RPCRequestHeader {
+    /// Namespace (5.x common field).
+    public var ns: String? {
+        get { rpc.ns }
+        set { rpc.ns = newValue }
+    }
+
+    /// Whether the names are already namespaced (5.x common field).
+    public var nsd: Bool? {
+        get { rpc.nsd }
+        set { rpc.nsd = newValue }
+    }
+
+    /// Target broker name (5.x common field).
+    public var bname: String? {
+        get { rpc.bname }
+        set { rpc.bname = newValue }
+    }
+
+    /// Oneway marker (5.x common field).
+    public var oway: Bool? {
+        get { rpc.oway }
+        set { rpc.oway = newValue }
+    }
+}

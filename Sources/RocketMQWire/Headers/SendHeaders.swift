@@ -2,7 +2,7 @@
 /// SEND_BATCH_MESSAGE (320) through ``encodeV2(into:)`` / ``init(v2Fields:)`` (one-letter names `a`…`n`).
 ///
 /// Java: `SendMessageRequestHeader` / `SendMessageRequestHeaderV2` (a `FastCodesHeader`).
-public struct SendMessageRequestHeader: RemotingHeader, Hashable {
+public struct SendMessageRequestHeader: RPCRequestHeader, Hashable {
     /// Producer group (`a`).
     public var producerGroup: String
     /// Target topic (`b`).
@@ -29,14 +29,8 @@ public struct SendMessageRequestHeader: RemotingHeader, Hashable {
     public var batch: Bool?
     /// Maximum reconsume count for %RETRY% topics (`l`).
     public var maxReconsumeTimes: Int32?
-    /// Namespace (5.x common field).
-    public var ns: String?
-    /// Whether the names are already namespaced (5.x common field).
-    public var nsd: Bool?
-    /// Target broker name (5.x common field; `n` in the V2 form).
-    public var bname: String?
-    /// Oneway marker (5.x common field).
-    public var oway: Bool?
+    /// The 5.x common fields: namespace, whether names are namespaced, target broker, oneway marker.
+    public var rpc: RPCRequestFields
     /// Logical-queue marker (5.x common field).
     public var lo: Bool?
 
@@ -60,10 +54,7 @@ public struct SendMessageRequestHeader: RemotingHeader, Hashable {
         self.unitMode = unitMode
         self.batch = batch
         self.maxReconsumeTimes = maxReconsumeTimes
-        self.ns = ns
-        self.nsd = nsd
-        self.bname = bname
-        self.oway = oway
+        self.rpc = RPCRequestFields(ns: ns, nsd: nsd, bname: bname, oway: oway)
         self.lo = lo
     }
 
@@ -101,7 +92,7 @@ public struct SendMessageRequestHeader: RemotingHeader, Hashable {
         unitMode = try fields.optional("k")
         maxReconsumeTimes = try fields.optional("l")
         batch = try fields.optional("m")
-        bname = try fields.optional("n")
+        rpc = RPCRequestFields(bname: try fields.optional("n"))
     }
 
     /// Decodes a send request as Java's `SendMessageRequestHeader.parseRequestHeader` does: the V2 names for

@@ -1,5 +1,5 @@
 /// The request header of END_TRANSACTION (37, oneway) (Java `EndTransactionRequestHeader`).
-public struct EndTransactionRequestHeader: RemotingHeader, Hashable {
+public struct EndTransactionRequestHeader: RPCRequestHeader, Hashable {
     /// `commitOrRollback` value: commit (`MessageSysFlag.TRANSACTION_COMMIT_TYPE`).
     public static let commitType: Int32 = 8
     /// `commitOrRollback` value: roll back (`MessageSysFlag.TRANSACTION_ROLLBACK_TYPE`).
@@ -23,14 +23,8 @@ public struct EndTransactionRequestHeader: RemotingHeader, Hashable {
     public var msgId: String
     /// The transaction id.
     public var transactionId: String?
-    /// Namespace (5.x common field).
-    public var ns: String?
-    /// Whether the names are already namespaced (5.x common field).
-    public var nsd: Bool?
-    /// Target broker name (5.x common field).
-    public var bname: String?
-    /// Oneway marker (5.x common field).
-    public var oway: Bool?
+    /// The 5.x common fields: namespace, whether names are namespaced, target broker, oneway marker.
+    public var rpc: RPCRequestFields
 
     /// Creates a header.
     public init(
@@ -46,10 +40,7 @@ public struct EndTransactionRequestHeader: RemotingHeader, Hashable {
         self.fromTransactionCheck = fromTransactionCheck
         self.msgId = msgId
         self.transactionId = transactionId
-        self.ns = ns
-        self.nsd = nsd
-        self.bname = bname
-        self.oway = oway
+        self.rpc = RPCRequestFields(ns: ns, nsd: nsd, bname: bname, oway: oway)
     }
 
     public init(fields: ExtFields) throws {
@@ -61,10 +52,7 @@ public struct EndTransactionRequestHeader: RemotingHeader, Hashable {
         fromTransactionCheck = try fields.optional("fromTransactionCheck") ?? false
         msgId = try fields.required("msgId")
         transactionId = try fields.optional("transactionId")
-        ns = try fields.optional("ns")
-        nsd = try fields.optional("nsd")
-        bname = try fields.optional("bname")
-        oway = try fields.optional("oway")
+        rpc = try RPCRequestFields(fields: fields)
     }
 
     public func encode(into fields: inout ExtFields) {
@@ -85,7 +73,7 @@ public struct EndTransactionRequestHeader: RemotingHeader, Hashable {
 
 /// The request header of CHECK_TRANSACTION_STATE (39, broker to client, oneway)
 /// (Java `CheckTransactionStateRequestHeader`). The body is the half message in store format.
-public struct CheckTransactionStateRequestHeader: RemotingHeader, Hashable {
+public struct CheckTransactionStateRequestHeader: RPCRequestHeader, Hashable {
     /// The half topic (`RMQ_SYS_TRANS_HALF_TOPIC`) as the broker sends it.
     public var topic: String?
     /// The half-queue copy's queue offset.
@@ -98,14 +86,8 @@ public struct CheckTransactionStateRequestHeader: RemotingHeader, Hashable {
     public var transactionId: String?
     /// The half-queue copy's offset message id.
     public var offsetMsgId: String?
-    /// Namespace (5.x common field).
-    public var ns: String?
-    /// Whether the names are already namespaced (5.x common field).
-    public var nsd: Bool?
-    /// Broker name (5.x common field).
-    public var bname: String?
-    /// Oneway marker (5.x common field).
-    public var oway: Bool?
+    /// The 5.x common fields: namespace, whether names are namespaced, target broker, oneway marker.
+    public var rpc: RPCRequestFields
 
     /// Creates a header.
     public init(
@@ -119,10 +101,7 @@ public struct CheckTransactionStateRequestHeader: RemotingHeader, Hashable {
         self.msgId = msgId
         self.transactionId = transactionId
         self.offsetMsgId = offsetMsgId
-        self.ns = ns
-        self.nsd = nsd
-        self.bname = bname
-        self.oway = oway
+        self.rpc = RPCRequestFields(ns: ns, nsd: nsd, bname: bname, oway: oway)
     }
 
     public init(fields: ExtFields) throws {
@@ -132,10 +111,7 @@ public struct CheckTransactionStateRequestHeader: RemotingHeader, Hashable {
         msgId = try fields.optional("msgId")
         transactionId = try fields.optional("transactionId")
         offsetMsgId = try fields.optional("offsetMsgId")
-        ns = try fields.optional("ns")
-        nsd = try fields.optional("nsd")
-        bname = try fields.optional("bname")
-        oway = try fields.optional("oway")
+        rpc = try RPCRequestFields(fields: fields)
     }
 
     public func encode(into fields: inout ExtFields) {
