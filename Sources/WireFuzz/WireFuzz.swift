@@ -37,17 +37,57 @@ func fuzzOne(_ data: UnsafeRawBufferPointer) {
     if target == .messages || target == .all { fuzzMessages(payload) }
 }
 
+/// Every typed header, decoded from each frame's extFields the fuzzer produces (and re-encoded when it decodes).
+let headerTypes: [any RemotingHeader.Type] = [
+    GetConsumerRunningInfoRequestHeader.self,
+    ConsumeMessageDirectlyResultRequestHeader.self,
+    ResetOffsetRequestHeader.self,
+    GetRouteInfoRequestHeader.self,
+    HeartbeatRequestHeader.self,
+    UnregisterClientRequestHeader.self,
+    UnregisterClientResponseHeader.self,
+    GetConsumerListByGroupRequestHeader.self,
+    GetConsumerListByGroupResponseHeader.self,
+    NotifyConsumerIdsChangedRequestHeader.self,
+    ConsumerSendMsgBackRequestHeader.self,
+    LockBatchMQRequestHeader.self,
+    UnlockBatchMQRequestHeader.self,
+    QueryConsumerOffsetRequestHeader.self,
+    QueryConsumerOffsetResponseHeader.self,
+    UpdateConsumerOffsetRequestHeader.self,
+    UpdateConsumerOffsetResponseHeader.self,
+    GetMaxOffsetRequestHeader.self,
+    GetMinOffsetRequestHeader.self,
+    SearchOffsetRequestHeader.self,
+    OffsetResponseHeader.self,
+    GetEarliestMsgStoreTimeRequestHeader.self,
+    GetEarliestMsgStoreTimeResponseHeader.self,
+    PullMessageRequestHeader.self,
+    PullMessageResponseHeader.self,
+    SendMessageRequestHeader.self,
+    SendMessageResponseHeader.self,
+    EndTransactionRequestHeader.self,
+    CheckTransactionStateRequestHeader.self,
+]
+
 /// Frames: a stream as a connection's decoder sees it, or one frame without its length prefix.
 func fuzzFrames(_ payload: UnsafeRawBufferPointer, asStream: Bool) {
     var buffer = ByteBuffer(bytes: payload)
     if asStream {
         while let frame = try? RemotingFrame.split(&buffer, maxFrameLength: 1 << 20) {
-            if let command = try? RemotingFrame.decode(frame) {
-                _ = try? RemotingFrame.encode(command)
-            }
+            if let command = try? RemotingFrame.decode(frame) { roundTrip(command) }
         }
     } else if let command = try? RemotingFrame.decode(buffer) {
-        _ = try? RemotingFrame.encode(command)
+        roundTrip(command)
+    }
+}
+
+/// Re-encodes a decoded command and reads its extFields as every typed header.
+func roundTrip(_ command: RemotingCommand) {
+    _ = try? RemotingFrame.encode(command)
+    let fields = command.extFields ?? ExtFields()
+    for type in headerTypes {
+        if let header = try? type.init(fields: fields) { _ = header.wireFields(for: command.serializeType) }
     }
 }
 
