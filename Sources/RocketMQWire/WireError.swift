@@ -37,6 +37,8 @@ public struct WireError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let unencodable = Kind(14)
         /// An identifier (message id, UNIQ_KEY) is malformed.
         public static let invalidIdentifier = Kind(15)
+        /// An SQL92 filter expression does not parse (the message names the UTF-8 byte offset).
+        public static let invalidFilterExpression = Kind(16)
 
         public var description: String {
             switch self {
@@ -55,6 +57,7 @@ public struct WireError: Error, Hashable, Sendable, CustomStringConvertible {
             case .compressionFailed: return "compressionFailed"
             case .unencodable: return "unencodable"
             case .invalidIdentifier: return "invalidIdentifier"
+            case .invalidFilterExpression: return "invalidFilterExpression"
             default: return "wireError(\(raw))"
             }
         }

@@ -187,6 +187,39 @@ public struct MessageProperties: Hashable, Sendable, Sequence, ExpressibleByDict
 }
 
 extension MessageProperties {
+    /// The value Java's `string2messageProperties` map would hold for `key` in the properties string `bytes`
+    /// (UTF-8), found without building the map: the last well-formed segment with that name wins.
+    public static func value(forKey key: String, inUTF8 bytes: UnsafeRawBufferPointer) -> String? {
+        var key = key
+        return key.withUTF8 { name -> String? in
+            let count = bytes.count
+            var found: Range<Int>?
+            var start = 0
+            while start < count {
+                var end = start
+                var separator = -1
+                while end < count {
+                    let b = bytes[end]
+                    if b == 0x02 { break }
+                    if b == 0x01 && separator < 0 { separator = end }
+                    end += 1
+                }
+                if separator > start && separator < end - 1, separator - start == name.count {
+                    var same = true
+                    var j = 0
+                    while j < name.count {
+                        if bytes[start + j] != name[j] { same = false; break }
+                        j += 1
+                    }
+                    if same { found = (separator + 1)..<end }
+                }
+                start = end + 1
+            }
+            guard let found else { return nil }
+            return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[found]), as: UTF8.self)
+        }
+    }
+
     /// Parses the properties bytes at `index..<index+length` of `buffer`.
     init(buffer: ByteBuffer, at index: Int, length: Int) {
         let view = buffer.viewBytes(at: index, length: length)

@@ -171,6 +171,48 @@ public struct MessageRecord: Hashable, Sendable {
             preparedTransactionOffset: preparedTransactionOffset, bodyCRC: bodyCRC, version: version, storeSize: size)
     }
 
+    /// Where the properties string of the encoded record at `buffer`'s reader index lies, as absolute indices of
+    /// `buffer`, found without decoding the other fields (what Java's `MessageDecoder.decodeProperties` reads for the
+    /// broker's SQL92 filter). Validates the record's layout as ``decode(from:)`` does.
+    public static func propertiesRange(ofEncoded buffer: ByteBuffer) throws -> Range<Int> {
+        let start = buffer.readerIndex
+        guard let size = buffer.getInteger(at: start, as: Int32.self), size >= minimumSize,
+            Int(size) <= buffer.readableBytes
+        else {
+            throw WireError(.truncated, "no complete message record at the reader index")
+        }
+        let end = start + Int(size)
+        let b = buffer
+        var i = start + 4
+        let magic: Int32 = try read(b, &i, end)
+        guard let version = Version(magicCode: magic) else {
+            throw WireError(.corruptMessage, "unknown message magic code 0x\(String(UInt32(bitPattern: magic), radix: 16))")
+        }
+        // BODYCRC, QUEUEID, FLAG, QUEUEOFFSET, PHYSICALOFFSET.
+        i += 4 + 4 + 4 + 8 + 8
+        let sysFlag: Int32 = try read(b, &i, end)
+        let bornHost = sysFlag & MessageSysFlag.bornHostV6 != 0 ? 20 : 8
+        let storeHost = sysFlag & MessageSysFlag.storeHostV6 != 0 ? 20 : 8
+        // BORNTIMESTAMP, BORNHOST, STORETIMESTAMP, STOREHOST, RECONSUMETIMES, PREPARED OFFSET.
+        i += 8 + bornHost + 8 + storeHost + 4 + 8
+        let bodyLength = Int(try read(b, &i, end, as: Int32.self))
+        try checkLength(bodyLength, at: i, end, field: "body")
+        i += bodyLength
+        let topicLength: Int
+        switch version {
+        case .v1: topicLength = Int(try read(b, &i, end, as: Int8.self))
+        case .v2: topicLength = Int(try read(b, &i, end, as: Int16.self))
+        }
+        try checkLength(topicLength, at: i, end, field: "topic")
+        i += topicLength
+        let propertiesLength = Int(try read(b, &i, end, as: Int16.self))
+        try checkLength(propertiesLength, at: i, end, field: "properties")
+        guard i + propertiesLength == end else {
+            throw WireError(.corruptMessage, "message TOTALSIZE \(size) leaves \(end - i - propertiesLength) bytes after the properties")
+        }
+        return i..<(i + propertiesLength)
+    }
+
     /// Decodes concatenated records (a PULL body) like Java's `MessageDecoder.decodesBatch`: stops at the first
     /// record that cannot be decoded and returns the records before it together with that record's error.
     public static func decodeAll(_ buffer: ByteBuffer) -> (records: [MessageRecord], error: WireError?) {
