@@ -49,6 +49,9 @@ struct MockBrokerCommand: AsyncParsableCommand {
     @Flag(name: .customLong("no-auto-create"), help: "Do not auto-create topics on first send (autoCreateTopicEnable=false).")
     var noAutoCreate = false
 
+    @Flag(name: .customLong("disable-property-filter"), help: "Refuse SQL92 subscriptions like a broker with enablePropertyFilter=false (Java's default).")
+    var disablePropertyFilter = false
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
@@ -82,6 +85,7 @@ struct MockBrokerCommand: AsyncParsableCommand {
             $0.clusterName = cluster
             $0.delayScale = delayScale
             $0.autoCreateTopics = !noAutoCreate
+            $0.enablePropertyFilter = !disablePropertyFilter
         }
         // Trap the signals before announcing readiness, so a SIGTERM right after READY is never lost.
         let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)

@@ -33,6 +33,11 @@ public struct MockBrokerConfiguration: Sendable {
     public var transactionCheckMax = 15
     /// The version ordinal put in every response.
     public var version: Int32 = 479
+    /// Filter pulls by SQL92 expressions on message properties (`enablePropertyFilter`). On by default in the mock so
+    /// that SQL92 consumers can be tested; a real broker defaults to `false` and then refuses such subscriptions
+    /// (SYSTEM_ERROR "The broker does not support consumer to filter message by SQL92"), as the mock does when this
+    /// is `false`.
+    public var enablePropertyFilter = true
     /// The largest message body accepted (4 MiB).
     public var maxMessageSize = 4 * 1024 * 1024
 

@@ -42,12 +42,30 @@ extension MockBroker {
                 }
                 subscription = stored
             }
-            let type = subscription.expressionType.isEmpty ? "TAG" : subscription.expressionType
-            guard type == "TAG" else {
-                // As a broker with enablePropertyFilter=false (Java's default) answers.
-                return .respond(response(to: request, .systemError, "The broker does not support consumer to filter message by \(type)"))
+            let filter: PullFilter
+            if ExpressionType.isTagType(subscription.expressionType) {
+                filter = subscription.subString == SubscriptionData.subAll ? .all : .tags(Set(subscription.codeSet))
+            } else {
+                guard configuration.enablePropertyFilter else {
+                    // As a broker with enablePropertyFilter=false (Java's default) answers.
+                    return .respond(response(
+                        to: request, .systemError,
+                        "The broker does not support consumer to filter message by \(subscription.expressionType)"))
+                }
+                switch Self.compile(subscription, cache: &s.sqlCache) {
+                case .success(let expression):
+                    filter = .sql(expression)
+                case .failure(let error) where flags.contains(.subscription):
+                    // Java's ConsumerFilterManager.build fails; PullMessageProcessor asserts it did not (with -ea the
+                    // assertion error is answered like this; without, the pull would go unfiltered).
+                    return .respond(response(to: request, .subscriptionParseFailed, "parse the consumer's subscription failed: \(error.message)"))
+                case .failure(let error):
+                    // The heartbeat's expression never compiled, so the broker holds no filter data for the group.
+                    return .respond(response(
+                        to: request, .filterDataNotExist,
+                        "The broker's consumer filter data is not exist!Your expression may be wrong! (\(error.message))"))
+                }
             }
-            let codes: Set<Int32>? = subscription.subString == "*" ? nil : Set(subscription.codeSet)
             if flags.contains(.commitOffset), header.commitOffset >= 0 {
                 s.offsets[offsetKey(group: header.consumerGroup, topic: header.topic), default: [:]][header.queueId] = header.commitOffset
                 s.offsetsDirty = true
@@ -55,7 +73,7 @@ extension MockBroker {
             let result = store.get(
                 key, offset: header.queueOffset, maxCount: Int(max(1, header.maxMsgNums)),
                 maxBytes: Int(header.maxMsgBytes ?? Int32.max),
-                filter: { code in codes.map { $0.contains(Int32(truncatingIfNeeded: code)) } ?? true })
+                filter: filter)
             let code = Self.responseCode(for: result, requestOffset: header.queueOffset)
             if code == .pullNotFound, allowSuspend, flags.contains(.suspend), header.suspendTimeoutMillis > 0 {
                 s.nextHoldID += 1
@@ -64,11 +82,53 @@ extension MockBroker {
                     expireHold(id: id, key: key)
                 }
                 s.holds[key, default: []].append(
-                    HeldPull(id: id, connection: connection, request: request, header: header, codes: codes, timeout: timeout))
+                    HeldPull(id: id, connection: connection, request: request, header: header, filter: filter, timeout: timeout))
                 return .none
             }
             return .respond(pullResponse(to: request, result: result, code: code))
         }
+    }
+
+    /// The compiled SQL92 expression of `subscription` (cached by text, failures too, up to 100 entries).
+    static func compile(
+        _ subscription: SubscriptionData, cache: inout [String: Result<SQL92Expression, WireError>]
+    ) -> Result<SQL92Expression, WireError> {
+        guard subscription.expressionType == ExpressionType.sql92 else {
+            return .failure(WireError(.invalidFilterExpression, "unknown expression type \(subscription.expressionType)"))
+        }
+        if let cached = cache[subscription.subString] { return cached }
+        let result: Result<SQL92Expression, WireError>
+        do {
+            result = .success(try SQL92Expression(parsing: subscription.subString))
+        } catch let error as WireError {
+            result = .failure(error)
+        } catch {
+            result = .failure(WireError(.invalidFilterExpression, "\(error)"))
+        }
+        if cache.count >= 100 { cache.removeAll(keepingCapacity: true) }
+        cache[subscription.subString] = result
+        return result
+    }
+
+    /// CHECK_CLIENT_CONFIG (46), as Java's `ClientManageProcessor.checkClientConfig`: tag subscriptions pass; other
+    /// types are refused when property filtering is off, and must compile when it is on.
+    func checkClientConfig(_ request: RemotingCommand) -> ProcessResult {
+        guard let body = request.body, let json = try? JSONParser.parse(body.readableBytesView),
+            let data = json["subscriptionData"], !data.isNull, let subscription = try? SubscriptionData(json: data),
+            !ExpressionType.isTagType(subscription.expressionType)
+        else {
+            return .respond(response(to: request, .success))
+        }
+        guard configuration.enablePropertyFilter else {
+            return .respond(response(
+                to: request, .systemError,
+                "The broker does not support consumer to filter message by \(subscription.expressionType)"))
+        }
+        let compiled = state.withLock { s in Self.compile(subscription, cache: &s.sqlCache) }
+        if case .failure(let error) = compiled {
+            return .respond(response(to: request, .subscriptionParseFailed, error.message))
+        }
+        return .respond(response(to: request, .success))
     }
 
     static func responseCode(for result: GetMessageResult, requestOffset: Int64) -> ResponseCode {
@@ -95,15 +155,27 @@ extension MockBroker {
         return response(to: request, code, result.status.rawValue, fields: header.fields, body: body)
     }
 
-    /// New messages in `keys`: answer the pulls held on them whose filter matches.
+    /// New messages in `keys`: answer the pulls held on them whose filter matches one of the messages after the
+    /// held offset (Java's `PullRequestHoldService.notifyMessageArriving`); the others stay held until they match
+    /// or time out.
     func wakeHolds(_ keys: [QueueKey]) {
         guard !keys.isEmpty else { return }
         let woken = state.withLock { s -> [HeldPull] in
             var out: [HeldPull] = []
             for key in keys {
                 guard let holds = s.holds[key], !holds.isEmpty else { continue }
-                s.holds[key] = nil
-                out.append(contentsOf: holds)
+                var kept: [HeldPull] = []
+                for hold in holds {
+                    let status = s.store?.get(
+                        key, offset: hold.header.queueOffset, maxCount: 1, maxBytes: .max, filter: hold.filter
+                    ).status
+                    if status == .noMatchedMessage || status == .offsetOverflowOne {
+                        kept.append(hold)
+                    } else {
+                        out.append(hold)
+                    }
+                }
+                s.holds[key] = kept.isEmpty ? nil : kept
             }
             return out
         }

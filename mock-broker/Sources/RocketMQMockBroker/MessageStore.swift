@@ -12,6 +12,36 @@ enum GetMessageStatus: String, Sendable {
     case offsetOverflowBadly = "OFFSET_OVERFLOW_BADLY"
 }
 
+/// Which stored messages a pull wants (Java's `ExpressionMessageFilter`).
+enum PullFilter: Sendable {
+    /// Every message (`*`).
+    case all
+    /// Messages whose tags hash code is in the set (a tag subscription).
+    case tags(Set<Int32>)
+    /// Messages whose properties satisfy the expression (an SQL92 subscription).
+    case sql(SQL92Expression)
+
+    /// Whether `entry` passes. The tag path looks at the tags code alone; SQL92 reads the properties from the
+    /// stored bytes (a record whose properties cannot be located is evaluated without properties).
+    func matches(_ entry: MessageStore.Entry) -> Bool {
+        switch self {
+        case .all:
+            return true
+        case .tags(let codes):
+            return codes.contains(Int32(truncatingIfNeeded: entry.tagsCode))
+        case .sql(let expression):
+            guard let range = try? MessageRecord.propertiesRange(ofEncoded: entry.record) else {
+                return expression.matches { _ in nil }
+            }
+            let base = entry.record.readerIndex
+            return entry.record.withUnsafeReadableBytes { raw in
+                let properties = UnsafeRawBufferPointer(rebasing: raw[(range.lowerBound - base)..<(range.upperBound - base)])
+                return expression.matches { MessageProperties.value(forKey: $0, inUTF8: properties) }
+            }
+        }
+    }
+}
+
 /// The answer of a store read.
 struct GetMessageResult {
     var status: GetMessageStatus
@@ -106,7 +136,7 @@ final class MessageStore {
 
     /// Reads up to `maxCount` messages (at most `maxBytes`, at least one) from `offset` that pass `filter`.
     func get(
-        _ key: QueueKey, offset: Int64, maxCount: Int, maxBytes: Int, filter: (Int64) -> Bool
+        _ key: QueueKey, offset: Int64, maxCount: Int, maxBytes: Int, filter: PullFilter
     ) -> GetMessageResult {
         let entries = queues[key] ?? []
         let max = Int64(entries.count)
@@ -129,7 +159,7 @@ final class MessageStore {
         let scanEnd = min(entries.count, index + Self.maxScan)
         while index < scanEnd {
             let entry = entries[index]
-            if filter(entry.tagsCode) {
+            if filter.matches(entry) {
                 if !result.records.isEmpty && bytes + entry.record.readableBytes > maxBytes { break }
                 result.records.append(entry.record)
                 bytes += entry.record.readableBytes

@@ -20,7 +20,8 @@ public final class MockBroker: RequestProcessor, Sendable {
         var connection: MockConnection
         var request: RemotingCommand
         var header: PullMessageRequestHeader
-        var codes: Set<Int32>?
+        /// The filter the pull was held with: a new message wakes it only if it passes.
+        var filter: PullFilter
         var timeout: Scheduled<Void>?
     }
 
@@ -40,6 +41,8 @@ public final class MockBroker: RequestProcessor, Sendable {
         var locks: LockTable
         var holds: [QueueKey: [HeldPull]] = [:]
         var halfMessages: [Int64: HalfMessage] = [:]
+        /// Compiled SQL92 expressions by text (Java's parser caches 100 too), failures included.
+        var sqlCache: [String: Result<SQL92Expression, WireError>] = [:]
         var nextHoldID = 0
         var uniqueIDGenerator: UniqueIDGenerator?
         var tasks: [RepeatedTask] = []
@@ -180,7 +183,7 @@ public final class MockBroker: RequestProcessor, Sendable {
             case .consumerSendMsgBack: return try sendBack(request)
             case .endTransaction: return try endTransaction(request)
             case .lockBatchMQ, .unlockBatchMQ: return try lock(request)
-            case .checkClientConfig: return .respond(.response(to: request, code: .success, version: configuration.version))
+            case .checkClientConfig: return checkClientConfig(request)
             case .updateAndCreateTopic: return try createTopic(request)
             default:
                 return .respond(.response(to: request, code: .requestCodeNotSupported, remark: " request type \(request.code) not supported"))
