@@ -7,7 +7,7 @@
 #
 # Options:
 #   --only a,b,...       run only these scenarios (rolling-restart kill9 drops-and-pause churn bad-input fuzz leaks soak)
-#   --fuzz-seconds N     libFuzzer time per target: frames, json, messages (default 600 each, quick 30)
+#   --fuzz-seconds N     libFuzzer time per target: frames, json, messages, filter (default 600 each, quick 30)
 #   --no-fuzz            skip the fuzzer (it needs its own sanitizer build, several minutes)
 #   --log-level LEVEL    library log level on stderr (default critical)
 # Logs of every run go to .build/soak-logs/<time>/.
@@ -90,7 +90,7 @@ run_fuzz() {
   wanted fuzz || return 0
   [ "$fuzz" = 1 ] || { summary+=("$(printf '%-16s %4ss  %s' fuzz 0 skipped)"); return 0; }
   local target
-  for target in frames json messages; do
+  for target in frames json messages filter; do
     echo
     echo "=== fuzz ($mode): WireFuzz target $target, libFuzzer, ${fuzz_seconds} s"
     local started=$SECONDS

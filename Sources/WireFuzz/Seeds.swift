@@ -25,6 +25,12 @@ enum FuzzSeeds {
             #"{"clientID":"c","consumerDataSet":[{"consumeFromWhere":"CONSUME_FROM_LAST_OFFSET","consumeType":"CONSUME_PASSIVELY","groupName":"G","messageModel":"CLUSTERING","subscriptionDataSet":[{"classFilterMode":false,"codeSet":[],"expressionType":"TAG","subString":"*","subVersion":1,"tagsSet":[],"topic":"T"}],"unitMode":false}],"producerDataSet":[{"groupName":"P"}]}"#,
         ]
         for body in bodies { seeds.append([2] + Array(body.utf8)) }
+        let filters = [
+            "a > 5 AND b = 'x' OR NOT (c IS NULL)",
+            "a BETWEEN -1.5 AND 3e2 AND b NOT IN ('x', 'y''z') AND TAGS STARTSWITH 'Tag'",
+            "(a <> 1L) or b contains 'x' -- note\n and c not endswith 'y' /* c */ and d >= .5",
+        ]
+        for filter in filters { seeds.append([3] + Array(filter.utf8)) }
         seeds.append(contentsOf: messageSeeds)
         return seeds
     }

@@ -10,15 +10,15 @@ import Darwin
 import NIOCore
 import RocketMQWire
 
-/// Which decoders a run exercises: `WIRE_FUZZ_TARGET` = `frames`, `json`, `messages` or `all` (the default), so a
-/// long run can give each family its own time.
+/// Which decoders a run exercises: `WIRE_FUZZ_TARGET` = `frames`, `json`, `messages`, `filter` or `all` (the
+/// default), so a long run can give each family its own time.
 enum FuzzTarget: String {
-    case frames, json, messages, all
+    case frames, json, messages, filter, all
 
     static let selected: FuzzTarget = {
         let name = getenv("WIRE_FUZZ_TARGET").map { String(cString: $0) } ?? "all"
         guard let target = FuzzTarget(rawValue: name) else {
-            let message = "WireFuzz: unknown WIRE_FUZZ_TARGET \(name) (frames, json, messages, all)\n"
+            let message = "WireFuzz: unknown WIRE_FUZZ_TARGET \(name) (frames, json, messages, filter, all)\n"
             _ = message.withCString { write(2, $0, strlen($0)) }
             exit(2)
         }
@@ -35,6 +35,7 @@ func fuzzOne(_ data: UnsafeRawBufferPointer) {
     if target == .frames || target == .all { fuzzFrames(payload, asStream: first % 2 == 0) }
     if target == .json || target == .all { fuzzJSON(payload) }
     if target == .messages || target == .all { fuzzMessages(payload) }
+    if target == .filter || target == .all { fuzzFilter(payload) }
 }
 
 /// Every typed header, decoded from each frame's extFields the fuzzer produces (and re-encoded when it decodes).
@@ -102,6 +103,17 @@ func fuzzJSON(_ payload: UnsafeRawBufferPointer) {
     _ = (try? LockBatchResponseBody(json: value))?.encoded()
     _ = (try? ConsumeMessageDirectlyResult(json: value))?.encoded()
     _ = (try? ResetOffsetBody(json: value))?.encoded()
+}
+
+/// SQL92 filter expressions (subscriptions come from peers): the payload as UTF-8 text, parsed, and when it parses
+/// evaluated against a few property sets, as the broker would against each message.
+func fuzzFilter(_ payload: UnsafeRawBufferPointer) {
+    let text = String(decoding: payload, as: UTF8.self)
+    guard let expression = try? SQL92Expression(parsing: text) else { return }
+    _ = expression.matches([:])
+    _ = expression.matches(["a": "1", "b": "x", "TAGS": "TagA"])
+    _ = expression.matches(["a": "-2.5e3", "b": "NaN", "c": "true", "d": "9223372036854775808"])
+    _ = expression.matches { name in name.count % 2 == 0 ? name : nil }
 }
 
 #if FUZZING
