@@ -82,7 +82,9 @@ extension MockBroker {
                     expireHold(id: id, key: key)
                 }
                 s.holds[key, default: []].append(
-                    HeldPull(id: id, connection: connection, request: request, header: header, filter: filter, timeout: timeout))
+                    HeldPull(
+                        id: id, connection: connection, request: request, header: header, filter: filter,
+                        scannedTo: header.queueOffset, timeout: timeout))
                 return .none
             }
             return .respond(pullResponse(to: request, result: result, code: code))
@@ -165,13 +167,15 @@ extension MockBroker {
             for key in keys {
                 guard let holds = s.holds[key], !holds.isEmpty else { continue }
                 var kept: [HeldPull] = []
-                for hold in holds {
-                    let status = s.store?.get(
-                        key, offset: hold.header.queueOffset, maxCount: 1, maxBytes: .max, filter: hold.filter
-                    ).status
-                    if status == .noMatchedMessage || status == .offsetOverflowOne {
+                for var hold in holds {
+                    let result = s.store?.get(key, offset: hold.scannedTo, maxCount: 1, maxBytes: .max, filter: hold.filter)
+                    switch result?.status {
+                    case .noMatchedMessage?:
+                        hold.scannedTo = result?.nextBeginOffset ?? hold.scannedTo
                         kept.append(hold)
-                    } else {
+                    case .offsetOverflowOne?:
+                        kept.append(hold)
+                    default:
                         out.append(hold)
                     }
                 }

@@ -22,6 +22,8 @@ public final class MockBroker: RequestProcessor, Sendable {
         var header: PullMessageRequestHeader
         /// The filter the pull was held with: a new message wakes it only if it passes.
         var filter: PullFilter
+        /// Messages before this queue offset are known not to pass `filter` (so each wake-up scans only new ones).
+        var scannedTo: Int64
         var timeout: Scheduled<Void>?
     }
 
