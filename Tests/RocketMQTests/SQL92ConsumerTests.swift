@@ -49,4 +49,13 @@ struct SQL92ConsumerTests {
         runner.cancel()
         await cluster.shutdown()
     }
+
+    @Test(arguments: ["a >", "a = 1 AND", "a IN (1, 2)", "region = NULL", "(a > 1", "a BETWEEN 5 AND 1"])
+    func badExpressionsAreRefusedAtSubscribe(_ sql: String) throws {
+        let consumer = try PushConsumer(
+            configuration: ConsumerConfiguration(group: "SQG2"), client: ClientConfiguration(nameServer: "127.0.0.1:9")
+        ) { _ in .success }
+        let error = try #require(throws: RocketMQError.self) { try consumer.subscribe("SQ2", sql: sql) }
+        #expect(error.code == .invalidArgument)
+    }
 }

@@ -135,10 +135,16 @@ public final class PushConsumer: Sendable, Service {
 
     /// Subscribes to `topic` with an SQL92 filter on message properties (`a > 5 AND region = 'eu'`), evaluated by
     /// the broker (which needs `enablePropertyFilter=true`; brokers without it refuse such pulls).
+    ///
+    /// - Throws: ``RocketMQError`` `.invalidArgument` for an expression RocketMQ's SQL92 parser would refuse (checked
+    ///   here with ``SQL92Expression``, so the mistake surfaces at once rather than as refused pulls).
     public func subscribe(_ topic: String, sql: String) throws {
         try Validators.checkTopic(topic)
         guard !sql.trimmingCharacters(in: .whitespaces).isEmpty else {
             throw RocketMQError(.invalidArgument, "empty SQL92 expression")
+        }
+        do { _ = try SQL92Expression(parsing: sql) } catch {
+            throw RocketMQError(.invalidArgument, "bad SQL92 expression \(sql.debugDescription): \(error)")
         }
         let wrapped = core.configuration.wrap(topic)
         let data: SubscriptionData
