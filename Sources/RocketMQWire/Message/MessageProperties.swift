@@ -40,6 +40,18 @@ public struct MessageProperties: Hashable, Sendable, Sequence, ExpressibleByDict
     /// `new String(bytes, UTF_8)` does; the separators are ASCII, so splitting bytes equals splitting characters.
     init(parsingUTF8 bytes: UnsafeRawBufferPointer) {
         var entries: [Entry] = []
+        Self.forEachSegment(in: bytes) { key, value in
+            entries.append(Entry(
+                key: String(decoding: UnsafeRawBufferPointer(rebasing: bytes[key]), as: UTF8.self),
+                value: String(decoding: UnsafeRawBufferPointer(rebasing: bytes[value]), as: UTF8.self)))
+        }
+        self.entries = entries
+    }
+
+    /// Calls `body` with the key and value ranges of every well-formed `key \u{1} value` segment of a properties
+    /// string (segments end at `\u{2}`), in order: Java keeps a segment iff its first `\u{1}` is neither its first
+    /// nor its last character (so it has at least 3 characters).
+    static func forEachSegment(in bytes: UnsafeRawBufferPointer, _ body: (Range<Int>, Range<Int>) -> Void) {
         let count = bytes.count
         var start = 0
         while start < count {
@@ -51,15 +63,9 @@ public struct MessageProperties: Hashable, Sendable, Sequence, ExpressibleByDict
                 if b == 0x01 && separator < 0 { separator = end }
                 end += 1
             }
-            // Kept iff the first \u{1} is neither first nor last: this implies a segment of >= 3 characters.
-            if separator > start && separator < end - 1 {
-                let key = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<separator]), as: UTF8.self)
-                let value = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[(separator + 1)..<end]), as: UTF8.self)
-                entries.append(Entry(key: key, value: value))
-            }
+            if separator > start && separator < end - 1 { body(start..<separator, (separator + 1)..<end) }
             start = end + 1
         }
-        self.entries = entries
     }
 
     /// The number of stored entries (duplicates included).
@@ -192,28 +198,9 @@ extension MessageProperties {
     public static func value(forKey key: String, inUTF8 bytes: UnsafeRawBufferPointer) -> String? {
         var key = key
         return key.withUTF8 { name -> String? in
-            let count = bytes.count
             var found: Range<Int>?
-            var start = 0
-            while start < count {
-                var end = start
-                var separator = -1
-                while end < count {
-                    let b = bytes[end]
-                    if b == 0x02 { break }
-                    if b == 0x01 && separator < 0 { separator = end }
-                    end += 1
-                }
-                if separator > start && separator < end - 1, separator - start == name.count {
-                    var same = true
-                    var j = 0
-                    while j < name.count {
-                        if bytes[start + j] != name[j] { same = false; break }
-                        j += 1
-                    }
-                    if same { found = (separator + 1)..<end }
-                }
-                start = end + 1
+            forEachSegment(in: bytes) { keyRange, valueRange in
+                if UnsafeRawBufferPointer(rebasing: bytes[keyRange]).elementsEqual(name) { found = valueRange }
             }
             guard let found else { return nil }
             return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[found]), as: UTF8.self)
