@@ -58,4 +58,23 @@ struct SQL92ConsumerTests {
         let error = try #require(throws: RocketMQError.self) { try consumer.subscribe("SQ2", sql: sql) }
         #expect(error.code == .invalidArgument)
     }
+
+    @Test func litePullConsumerPollsExactlyTheMatchingMessages() async throws {
+        let cluster = try await MockCluster.start(.init(brokers: 2))
+        cluster.createTopic("SQ3", queues: 2)
+        let (producer, runner) = try startProducer(cluster)
+        var expected = Set<String>()
+        for i in 0..<60 {
+            _ = try await producer.send(Message(topic: "SQ3", string: "m\(i)", properties: ["n": String(i)]))
+            if i % 7 == 0 && i > 0 { expected.insert("m\(i)") }
+        }
+        let lite = try startLite(cluster, group: "SQG3") { try $0.subscribe("SQ3", sql: "n IN ('7','14','21','28','35','42','49','56')") }
+        let got = try await pollMessages(lite.consumer, count: expected.count)
+        #expect(Set(got.map { String(buffer: $0.body) }) == expected)
+        #expect(got.count == expected.count)
+        #expect(throws: RocketMQError.self) { try lite.consumer.subscribe("SQ4", sql: "n >") }
+        await lite.stop()
+        runner.cancel()
+        await cluster.shutdown()
+    }
 }

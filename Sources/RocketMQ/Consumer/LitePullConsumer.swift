@@ -99,6 +99,10 @@ public final class LitePullConsumer: Sendable, Service {
         } catch {
             throw RocketMQError(.invalidArgument, "bad subscription expression \(expression.debugDescription): \(error)")
         }
+        try subscribe(wrapped, data: data)
+    }
+
+    private func subscribe(_ wrapped: String, data: SubscriptionData) throws {
         try state.withLock { s in
             guard s.mode != .assign else {
                 throw RocketMQError(.invalidArgument, "subscribe and assign are mutually exclusive")
@@ -108,6 +112,17 @@ public final class LitePullConsumer: Sendable, Service {
         }
         core.addTopic(wrapped)
         rebalanceNow()
+    }
+
+    /// Subscribes to `topic` with an SQL92 filter on message properties (`a > 5 AND region = 'eu'`), evaluated by the
+    /// broker (which needs `enablePropertyFilter=true`). Not with ``assign(_:)``.
+    ///
+    /// - Throws: ``RocketMQError`` `.invalidArgument` for an expression RocketMQ's SQL92 parser would refuse, or after
+    ///   ``assign(_:)``.
+    public func subscribe(_ topic: String, sql: String) throws {
+        try Validators.checkTopic(topic)
+        let wrapped = core.configuration.wrap(topic)
+        try subscribe(wrapped, data: try SubscriptionData.sql92(topic: wrapped, sql))
     }
 
     /// Stops consuming `topic`; its queues are released (and committed, with `autoCommit`) at once.

@@ -140,19 +140,8 @@ public final class PushConsumer: Sendable, Service {
     ///   here with ``SQL92Expression``, so the mistake surfaces at once rather than as refused pulls).
     public func subscribe(_ topic: String, sql: String) throws {
         try Validators.checkTopic(topic)
-        guard !sql.trimmingCharacters(in: .whitespaces).isEmpty else {
-            throw RocketMQError(.invalidArgument, "empty SQL92 expression")
-        }
-        do { _ = try SQL92Expression(parsing: sql) } catch {
-            throw RocketMQError(.invalidArgument, "bad SQL92 expression \(sql.debugDescription): \(error)")
-        }
         let wrapped = core.configuration.wrap(topic)
-        let data: SubscriptionData
-        do {
-            data = try SubscriptionData.build(topic: wrapped, expression: sql, type: ExpressionType.sql92, subVersion: ClientCore.nowMillis())
-        } catch {
-            throw RocketMQError(.invalidArgument, "bad SQL92 expression: \(error)")
-        }
+        let data = try SubscriptionData.sql92(topic: wrapped, sql)
         state.withLock { $0.subscriptions[wrapped] = data }
         core.addTopic(wrapped)
         rebalanceNow()
@@ -306,5 +295,21 @@ struct ConsumerMetrics: Sendable {
         consumed = Counter(label: "rocketmq.consumer.consumed", dimensions: dims)
         failed = Counter(label: "rocketmq.consumer.failed", dimensions: dims)
         rebalances = Counter(label: "rocketmq.consumer.rebalances", dimensions: dims)
+    }
+}
+
+extension SubscriptionData {
+    /// An SQL92 subscription of (already namespaced) `topic`, checked with ``SQL92Expression`` so that an expression
+    /// RocketMQ's parser would refuse fails here with `.invalidArgument` rather than as refused pulls.
+    static func sql92(topic: String, _ sql: String) throws -> SubscriptionData {
+        guard !sql.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw RocketMQError(.invalidArgument, "empty SQL92 expression")
+        }
+        do {
+            _ = try SQL92Expression(parsing: sql)
+            return try SubscriptionData.build(topic: topic, expression: sql, type: ExpressionType.sql92, subVersion: ClientCore.nowMillis())
+        } catch {
+            throw RocketMQError(.invalidArgument, "bad SQL92 expression \(sql.debugDescription): \(error)")
+        }
     }
 }
