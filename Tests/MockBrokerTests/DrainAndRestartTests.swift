@@ -90,4 +90,40 @@ struct DrainAndRestartTests {
             await c2.close()
         }
     }
+
+    @Test func delayedAndTimerMessagesSurviveARestartAndAreDeliveredOnce() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mock-broker-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // Delay levels scaled by 0.1: level 1 = 100 ms, level 4 (30 s) = 3 s.
+        try await withCluster(configure: { $0.forEachBroker { $0.dataDirectory = dir; $0.delayScale = 0.1 } }) { cluster in
+            cluster.createTopic("D1", queues: 1)
+            let broker = cluster.brokers[0]
+            let c = try await TestConnection.connect(broker.address)
+            let soon = [MessageProperty.delayTimeLevel: "1"]
+            let later = [MessageProperty.delayTimeLevel: "4"]
+            let timer = [MessageProperty.timerDelayMilliseconds: "2000"]
+            for (body, props) in [("soon", soon), ("later", later), ("timer", timer)] {
+                let r = try await c.call(.sendMessageV2, Wire.sendFields(topic: "D1", properties: props), body: ByteBuffer(string: body))
+                #expect(r.responseCode == .success)
+            }
+            try await eventually(timeout: .seconds(10), "the 100 ms message delivered") { broker.maxOffset(topic: "D1", queueId: 0) == 1 }
+            // Killed while two are still owed; back after their due times have passed for one of them only.
+            await broker.kill()
+            try await Task.sleep(for: .milliseconds(2_200))
+            try await broker.restart()
+            try await eventually(timeout: .seconds(10), "the owed messages delivered after the restart") {
+                broker.maxOffset(topic: "D1", queueId: 0) == 3
+            }
+            try await stays(for: .milliseconds(500), "nothing delivered twice") { broker.maxOffset(topic: "D1", queueId: 0) == 3 }
+            let c2 = try await TestConnection.connect(broker.address)
+            let pull = try await c2.call(.pullMessage, Wire.pullFields(group: "GD", topic: "D1", queueId: 0, offset: 0, sysFlag: 4).merging(["subscription": "*"]))
+            #expect(try Wire.records(pull).map { String(buffer: $0.body) } == ["soon", "timer", "later"])
+            // An in-memory restart (no kill of the store) delivers nothing again either.
+            await broker.kill()
+            try await broker.restart()
+            try await stays(for: .milliseconds(500), "still delivered once") { broker.maxOffset(topic: "D1", queueId: 0) == 3 }
+            await c.close()
+            await c2.close()
+        }
+    }
 }

@@ -231,11 +231,15 @@ extension MockBroker {
         return t
     }
 
-    /// Moves a parked (delayed) message into its real topic after `delay`.
+    /// Delivers a parked (delayed, retried or timer) message to `realTopic` after `delay`. The parked copy stays in the
+    /// store, as in Java, so a restart can deliver what a stopped broker still owed (``rescheduleParked()``); a message
+    /// whose copy was already delivered is never delivered twice.
     func scheduleDelivery(of parked: MessageRecord, to realTopic: String, after delay: TimeAmount) {
+        let parkedKey = Self.parkedKey(parked)
         eventLoop.scheduleTask(in: delay) { [self] in
             let key = state.withLock { s -> QueueKey? in
                 guard s.running else { return nil }
+                if let parkedKey, s.deliveredParked.contains(parkedKey) { return nil }
                 let queueId = Int32(parked.properties[MessageProperty.realQueueId] ?? "") ?? 0
                 let topic = ensureTopic(&s, name: realTopic, queues: max(queueId + 1, 1))
                 var record = parked
@@ -245,9 +249,71 @@ extension MockBroker {
                     logger.error("delayed delivery failed", metadata: ["error": "\(error)"])
                     return nil
                 }
+                if let parkedKey { s.deliveredParked.insert(parkedKey) }
                 return QueueKey(topic: record.topic, queueId: record.queueId)
             }
             if let key { wakeHolds([key]) }
+        }
+    }
+
+    /// What identifies a parked message and its delivered copy: its message id, retry count and target topic.
+    struct ParkedKey: Hashable, Sendable {
+        var uniqueKey: String
+        var reconsumeTimes: Int32
+        var realTopic: String
+    }
+
+    static func parkedKey(_ record: MessageRecord) -> ParkedKey? {
+        guard let topic = record.properties[MessageProperty.realTopic],
+            let id = record.properties[MessageProperty.uniqueKey]
+        else { return nil }
+        return ParkedKey(uniqueKey: id, reconsumeTimes: record.reconsumeTimes, realTopic: topic)
+    }
+
+    /// At start: schedules every parked message of the store whose delivered copy is not in it yet, at its original
+    /// due time (at once when that has passed), so delayed and timer messages survive a restart (with `--data-dir`, a
+    /// crash too) like Java's `ScheduleMessageService` offsets make them.
+    func rescheduleParked() {
+        let now = Self.nowMillis()
+        let owed = state.withLock { s -> [(record: MessageRecord, topic: String, due: Int64)] in
+            guard let store = s.store else { return [] }
+            var parked: [(record: MessageRecord, key: ParkedKey, due: Int64)] = []
+            for (queue, entries) in store.queues where queue.topic == Self.scheduleTopic || queue.topic == Self.timerTopic {
+                for entry in entries {
+                    var bytes = entry.record
+                    guard let record = try? MessageRecord.decode(from: &bytes), let key = Self.parkedKey(record) else { continue }
+                    let due = queue.topic == Self.timerTopic
+                        ? timerDeliverTime(record.properties, now: entry.storeTimestamp) ?? entry.storeTimestamp
+                        : entry.storeTimestamp + configuration.delay(level: queue.queueId + 1).nanoseconds / 1_000_000
+                    parked.append((record, key, due))
+                }
+            }
+            guard !parked.isEmpty else { return [] }
+            // The delivered copies: messages outside the parking topics that carry REAL_TOPIC.
+            for (queue, entries) in store.queues
+            where queue.topic != Self.scheduleTopic && queue.topic != Self.timerTopic && queue.topic != TopicConfig.halfTopic {
+                for entry in entries where Self.hasRealTopic(entry.record) {
+                    var bytes = entry.record
+                    if let record = try? MessageRecord.decode(from: &bytes), let key = Self.parkedKey(record) {
+                        s.deliveredParked.insert(key)
+                    }
+                }
+            }
+            return parked.filter { !s.deliveredParked.contains($0.key) }.map { ($0.record, $0.key.realTopic, $0.due) }
+        }
+        for item in owed {
+            scheduleDelivery(of: item.record, to: item.topic, after: .milliseconds(max(0, item.due - now)))
+        }
+        if !owed.isEmpty { logger.info("delayed messages rescheduled after start", metadata: ["count": "\(owed.count)"]) }
+    }
+
+    /// Whether a stored record's properties name a REAL_TOPIC (read from the bytes, without decoding the record).
+    private static func hasRealTopic(_ record: ByteBuffer) -> Bool {
+        guard let range = try? MessageRecord.propertiesRange(ofEncoded: record) else { return false }
+        let base = record.readerIndex
+        return record.withUnsafeReadableBytes { raw in
+            let properties = UnsafeRawBufferPointer(rebasing: raw[(range.lowerBound - base)..<(range.upperBound - base)])
+            return MessageProperties.value(forKey: MessageProperty.realTopic, inUTF8: properties) != nil
         }
     }
 }

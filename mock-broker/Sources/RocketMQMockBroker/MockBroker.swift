@@ -43,6 +43,8 @@ public final class MockBroker: RequestProcessor, Sendable {
         var locks: LockTable
         var holds: [QueueKey: [HeldPull]] = [:]
         var halfMessages: [Int64: HalfMessage] = [:]
+        /// Parked (delayed, retried, timer) messages already delivered to their real topic.
+        var deliveredParked: Set<ParkedKey> = []
         /// Compiled SQL92 expressions by text (Java's parser caches 100 too), failures included.
         var sqlCache: [String: Result<SQL92Expression, WireError>] = [:]
         var nextHoldID = 0
@@ -107,6 +109,7 @@ public final class MockBroker: RequestProcessor, Sendable {
             $0.tasks = [scan, flush, check]
             $0.running = true
         }
+        rescheduleParked()
         directory.register(self)
     }
 
