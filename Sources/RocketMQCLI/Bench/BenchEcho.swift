@@ -9,13 +9,15 @@ import Synchronization
 
 /// `rocketmq bench echo`: the transport ceiling next to the SDK, in one process.
 ///
-/// Three measurements per round, each with the same request frame (a SEND_MESSAGE_V2 of `--size` body bytes) and the
+/// Four measurements per round, each with the same request frame (a SEND_MESSAGE_V2 of `--size` body bytes) and the
 /// same number in flight, one event loop for the server and one for the client:
 /// 1. raw SwiftNIO: a pipelined client writes pre-encoded frames to a server that flips the response flag and echoes
 ///    them back (no encode, decode or correlation: the ceiling of loopback TCP and NIO);
 /// 2. `RemotingClient.invoke` against the same echo server (encode, opaque correlation, deadlines, decode);
-/// 3. the SDK: `Producer.send` (async mode) against a fresh in-process mock cluster (the whole client plus a broker
-///    that stores the message).
+/// 3. the mock broker alone: the raw client pipelines the same pre-encoded frames into a fresh in-process mock broker,
+///    which stores each message and answers (what the broker costs, without the SDK's client side);
+/// 4. the SDK: `Producer.send` (async mode) against that mock cluster (the whole client plus a broker that stores
+///    the message).
 struct BenchEchoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "echo",
@@ -24,7 +26,7 @@ struct BenchEchoCommand: AsyncParsableCommand {
             Each round measures the three paths for --duration seconds after --warmup; the RESULT figures are the \
             medians over --rounds. Last line:
             RESULT command=echo size=N frame_bytes=N in_flight=N rounds=N echo_msgs_per_s=X remoting_msgs_per_s=X \
-            sdk_msgs_per_s=X remoting_echo_ratio=X sdk_echo_ratio=X sdk_p50_ms=X sdk_p99_ms=X sdk_p999_ms=X peak_rss_mb=X
+            broker_msgs_per_s=X sdk_msgs_per_s=X remoting_echo_ratio=X sdk_echo_ratio=X sdk_p50_ms=X sdk_p99_ms=X sdk_p999_ms=X peak_rss_mb=X
             """)
 
     @Option(help: "Body size in bytes.") var size = 128
@@ -69,6 +71,7 @@ struct BenchEchoCommand: AsyncParsableCommand {
         var raw: [Double] = []
         var remoting: [Double] = []
         var sdk: [BenchRecorder.Snapshot] = []
+        var broker: [Double] = []
         var failure: (any Error)?
         do {
             for round in 1...rounds {
@@ -79,6 +82,18 @@ struct BenchEchoCommand: AsyncParsableCommand {
                 var line = "echo: round \(round): raw SwiftNIO \(fixed(r, 0)) msg/s, RemotingClient \(fixed(c, 0)) msg/s"
                 if !transportOnly {
                     let target = try await BenchTarget.startEmbedded(brokers: 1, topic: "BenchTopic", queues: 8, logLevel: logLevel, announce: false)
+                    // The mock broker alone: the same pre-encoded SEND_MESSAGE_V2 frames, pipelined by the raw client.
+                    if let brokerPort = target.cluster?.brokers.first?.port {
+                        do {
+                            let b = try await EchoBench.runRaw(
+                                group: clientGroup, port: brokerPort, frame: frame, window: inFlight, warmup: warmup, duration: duration)
+                            broker.append(b)
+                            line += ", mock broker \(fixed(b, 0)) msg/s"
+                        } catch {
+                            await target.shutdown()
+                            throw error
+                        }
+                    }
                     let settings = ProduceBench.Settings(
                         mode: .async, inFlight: inFlight, topic: "BenchTopic", body: body, tag: nil, group: "rocketmq_bench_producer",
                         compression: .zstd, warmup: warmup, duration: duration, count: nil, reportInterval: 1, progress: false)
@@ -111,6 +126,7 @@ struct BenchEchoCommand: AsyncParsableCommand {
         print(resultLine([
             "command": "echo", "size": "\(size)", "header": header, "frame_bytes": "\(frame.readableBytes)", "in_flight": "\(inFlight)",
             "rounds": "\(rounds)", "echo_msgs_per_s": fixed(echoRate, 1), "remoting_msgs_per_s": fixed(remotingRate, 1),
+            "broker_msgs_per_s": broker.isEmpty ? "-" : fixed(median(broker), 1),
             "sdk_msgs_per_s": transportOnly ? "-" : fixed(sdkRate, 1),
             "remoting_echo_ratio": fixed(remotingRate / max(echoRate, 1)),
             "sdk_echo_ratio": transportOnly ? "-" : fixed(sdkRate / max(echoRate, 1)),
