@@ -2,7 +2,7 @@
 # Runs every reliability scenario (ReliabilitySuite, release build) and the wire fuzzer; prints each scenario's
 # figures and its RESULT line, then a summary. Exits non-zero if any goal was missed.
 #
-#   Scripts/soak.sh            the lengths (about 55 minutes: 10 min soak, 10 min fuzzing per decoder family, ...)
+#   Scripts/soak.sh            the lengths (about 65 minutes: 10 min soak, 10 min fuzzing per decoder family, ...)
 #   Scripts/soak.sh --quick    the same scenarios, shortened (a few minutes after the builds)
 #
 # Options:
