@@ -107,10 +107,14 @@ enum ProduceBench {
         let recorder = BenchRecorder()
         let progress = settings.progress ? progressTask(label, recorder: recorder, interval: settings.reportInterval) : nil
         let (warmup, duration, count) = (settings.warmup, settings.duration, settings.count)
+        // Without a warm-up the measurement (and the count limit) starts before the first claim.
+        if warmup <= 0 { recorder.startMeasuring(limit: count) }
         let controller = Task {
-            if warmup > 0 { try? await Task.sleep(for: .milliseconds(Int64(warmup * 1000))) }
-            _ = recorder.takeInterval()
-            recorder.startMeasuring(limit: count)
+            if warmup > 0 {
+                try? await Task.sleep(for: .milliseconds(Int64(warmup * 1000)))
+                _ = recorder.takeInterval()
+                recorder.startMeasuring(limit: count)
+            }
             if count == nil {
                 try? await Task.sleep(for: .milliseconds(Int64(duration * 1000)))
                 recorder.stop()

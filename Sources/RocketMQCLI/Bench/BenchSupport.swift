@@ -240,8 +240,8 @@ final class BenchRecorder: Sendable {
     @inline(__always)
     func record(nanos: UInt64, bytes: Int, claimNext: Bool = false) -> Int? {
         state.withLock { s -> Int? in
-            // Completions after the stop are the tail of the run, not part of the measured time.
-            guard !s.stopped else { return nil }
+            // Completions after the stop (or past the count) are the tail of the run, not part of the measurement.
+            guard !s.stopped, s.limit.map({ s.ok < $0 }) ?? true else { return nil }
             let micros = max(nanos / 1000, 1)
             _ = s.total.record(micros)
             _ = s.interval.record(micros)
@@ -260,7 +260,7 @@ final class BenchRecorder: Sendable {
     /// Records `count` successes at once (a consumed batch), each with its own latency.
     func record(latenciesMicros: [UInt64], bytes: Int) {
         state.withLock { s in
-            guard !s.stopped else { return }
+            guard !s.stopped, s.limit.map({ s.ok < $0 }) ?? true else { return }
             for micros in latenciesMicros { _ = s.total.record(max(micros, 1)) }
             for micros in latenciesMicros { _ = s.interval.record(max(micros, 1)) }
             s.ok += latenciesMicros.count
