@@ -109,6 +109,8 @@ struct DrainAndRestartTests {
             try await eventually(timeout: .seconds(10), "the 100 ms message delivered") { broker.maxOffset(topic: "D1", queueId: 0) == 1 }
             // Killed while two are still owed; back after their due times have passed for one of them only.
             await broker.kill()
+            // The outage itself (not a wait for an event): down past the timer message's due time (2 s after sending),
+            // not past the level-4 message's (3 s).
             try await Task.sleep(for: .milliseconds(2_200))
             try await broker.restart()
             try await eventually(timeout: .seconds(10), "the owed messages delivered after the restart") {
