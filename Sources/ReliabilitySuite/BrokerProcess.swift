@@ -20,6 +20,20 @@ final class BrokerProcess: @unchecked Sendable {
     }
 
     /// The `mock-broker` built next to this executable (SwiftPM puts all products of a build in one folder).
+    /// The `mock-broker` executable (`path`, else the one next to this one) with `brokers` brokers on ephemeral ports,
+    /// no grace period, logging to `rmq-<name>-broker.log` in the temporary directory; started.
+    static func startEphemeral(brokers: Int, name: String, path: String?) async throws -> BrokerProcess {
+        let broker = BrokerProcess(
+            executable: path.map { URL(fileURLWithPath: $0) } ?? defaultExecutable(),
+            arguments: [
+                "--namesrv-port", "0", "--broker-port", "0", "--brokers", String(brokers), "--grace-period", "0",
+                "--log-level", "warning",
+            ],
+            logFile: FileManager.default.temporaryDirectory.appendingPathComponent("rmq-\(name)-broker.log"))
+        try await broker.start()
+        return broker
+    }
+
     static func defaultExecutable() -> URL {
         let own = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
         return own.deletingLastPathComponent().appendingPathComponent("mock-broker")

@@ -42,14 +42,7 @@ struct DropsAndPause: Scenario {
         cluster.createTopic(topic, queues: 4)
         let client = ClientConfiguration(nameServer: cluster.nameServerAddress)
         let tally = Tally()
-        var started: [Member] = []
-        for i in 1...max(1, members) {
-            started.append(try Member.start(name: "consumer-\(i)", group: "FaultGroup", topic: topic, client: client, tally: tally))
-        }
-        let members = started
-        guard await waitUntil(timeout: .seconds(30), { balanced(members, topic: topic, queues: 8) }) else {
-            throw SuiteError("the group did not converge on 8 queues")
-        }
+        let members = try await Member.startGroup(members, group: "FaultGroup", topic: topic, queues: 8, client: client, tally: tally)
         let (producer, producerTask) = try runProducer(group: "FaultProducer", client: client)
         let sendTimeout = producer.configuration.sendTimeout
         let ledger = Ledger(deadline: sendTimeout + Duration(seconds: slack))

@@ -53,19 +53,10 @@ struct Kill9: Scenario {
         try await broker.start()
         say("mock-broker pid \(broker.process?.processIdentifier ?? 0): name server \(broker.nameServer), brokers \(broker.brokers.map { "\($0.name)@\($0.address)" }), data in \(dataDir.path)")
         let client = ClientConfiguration(nameServer: broker.nameServer)
-        let admin = try Admin(client: client)
-        _ = try await admin.createTopic(topic, queues: 4)
-        await admin.shutdown()
+        try await createTopic(topic, queues: 4, client: client)
 
         let tally = Tally()
-        var started: [Member] = []
-        for i in 1...max(1, members) {
-            started.append(try Member.start(name: "consumer-\(i)", group: "Kill9Group", topic: topic, client: client, tally: tally))
-        }
-        let members = started
-        guard await waitUntil(timeout: .seconds(30), { balanced(members, topic: topic, queues: 8) }) else {
-            throw SuiteError("the group did not converge on 8 queues")
-        }
+        let members = try await Member.startGroup(members, group: "Kill9Group", topic: topic, queues: 8, client: client, tally: tally)
         let (producer, producerTask) = try runProducer(group: "Kill9Producer", client: client)
         let ledger = Ledger()
         let load = Load(producer: producer, topic: topic, rate: rate, ledger: ledger)

@@ -47,17 +47,10 @@ struct Leaks: Scenario {
 
     func measure() async throws -> Figures {
         // The broker runs in its own process, so this process's fds, threads and memory are the client's alone.
-        let executable = mockBroker.map { URL(fileURLWithPath: $0) } ?? BrokerProcess.defaultExecutable()
-        let broker = BrokerProcess(
-            executable: executable,
-            arguments: ["--namesrv-port", "0", "--broker-port", "0", "--brokers", "1", "--grace-period", "0", "--log-level", "warning"],
-            logFile: FileManager.default.temporaryDirectory.appendingPathComponent("rmq-leaks-broker.log"))
-        try await broker.start()
+        let broker = try await BrokerProcess.startEphemeral(brokers: 1, name: "leaks", path: mockBroker)
         let client = ClientConfiguration(nameServer: broker.nameServer)
         let topic = "LeakTopic"
-        let admin = try Admin(client: client)
-        _ = try await admin.createTopic(topic, queues: 2)
-        await admin.shutdown()
+        try await createTopic(topic, queues: 2, client: client)
         say("mock-broker pid \(broker.process?.processIdentifier ?? 0) at \(broker.nameServer); \(cycles) cycles of \(messages) messages")
 
         let graveyard = Graveyard()

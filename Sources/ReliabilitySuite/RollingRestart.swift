@@ -41,14 +41,7 @@ struct RollingRestart: Scenario {
         say("cluster up: name server \(cluster.nameServerAddress), brokers \(cluster.brokers.map { "\($0.name)@\($0.address)" })")
 
         let tally = Tally()
-        var group3: [Member] = []
-        for i in 1...max(1, members) {
-            group3.append(try Member.start(name: "consumer-\(i)", group: group, topic: topic, client: client, tally: tally))
-        }
-        let members = group3
-        guard await waitUntil(timeout: .seconds(30), { balanced(members, topic: topic, queues: 8) }) else {
-            throw SuiteError("the group did not converge on 8 queues")
-        }
+        let members = try await Member.startGroup(members, group: group, topic: topic, queues: 8, client: client, tally: tally)
         say("\(members.count) consumers share the 8 queues")
 
         let (producer, producerTask) = try runProducer(group: "RollingProducer", client: client)

@@ -33,27 +33,13 @@ struct Soak: Scenario {
 
     func measure() async throws -> Figures {
         // The broker keeps every message in memory: it runs in its own process, so the memory measured is the client's.
-        let executable = mockBroker.map { URL(fileURLWithPath: $0) } ?? BrokerProcess.defaultExecutable()
-        let broker = BrokerProcess(
-            executable: executable,
-            arguments: ["--namesrv-port", "0", "--broker-port", "0", "--brokers", "2", "--grace-period", "0", "--log-level", "warning"],
-            logFile: FileManager.default.temporaryDirectory.appendingPathComponent("rmq-soak-broker.log"))
-        try await broker.start()
+        let broker = try await BrokerProcess.startEphemeral(brokers: 2, name: "soak", path: mockBroker)
         let client = ClientConfiguration(nameServer: broker.nameServer)
         let topic = "SoakTopic"
-        let admin = try Admin(client: client)
-        _ = try await admin.createTopic(topic, queues: 4)
-        await admin.shutdown()
+        try await createTopic(topic, queues: 4, client: client)
 
         let tally = Tally()
-        var started: [Member] = []
-        for i in 1...max(1, members) {
-            started.append(try Member.start(name: "consumer-\(i)", group: "SoakGroup", topic: topic, client: client, tally: tally))
-        }
-        let members = started
-        guard await waitUntil(timeout: .seconds(30), { balanced(members, topic: topic, queues: 8) }) else {
-            throw SuiteError("the group did not converge on 8 queues")
-        }
+        let members = try await Member.startGroup(members, group: "SoakGroup", topic: topic, queues: 8, client: client, tally: tally)
         let (producer, producerTask) = try runProducer(group: "SoakProducer", client: client)
         let ledger = Ledger()
         let load = Load(producer: producer, topic: topic, rate: rate, ledger: ledger)

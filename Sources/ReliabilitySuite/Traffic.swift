@@ -239,6 +239,22 @@ final class Member: Sendable {
         return Member(name: name, consumer: consumer, task: task)
     }
 
+    /// Starts `count` members (`consumer-1` ...) of `group` on `topic` and waits (up to 30 s) until they share its
+    /// `queues` queues evenly, each owned by exactly one member.
+    static func startGroup(
+        _ count: Int, group: String, topic: String, queues: Int, client: ClientConfiguration, tally: Tally
+    ) async throws -> [Member] {
+        var members: [Member] = []
+        for i in 1...max(1, count) {
+            members.append(try Member.start(name: "consumer-\(i)", group: group, topic: topic, client: client, tally: tally))
+        }
+        let started = members
+        guard await waitUntil(timeout: .seconds(30), { balanced(started, topic: topic, queues: queues) }) else {
+            throw SuiteError("the group did not converge on \(queues) queues")
+        }
+        return started
+    }
+
     /// Cancels the member (graceful stop: commit, unregister, close) and waits for it; rethrows what run() threw.
     func stop() async throws {
         task.cancel()
@@ -270,4 +286,16 @@ func balanced(_ members: [Member], topic: String, queues: Int) -> Bool {
 func runProducer(group: String, client: ClientConfiguration) throws -> (Producer, Task<Void, any Error>) {
     let producer = try Producer(configuration: ProducerConfiguration(group: group), client: client)
     return (producer, Task { try await producer.run() })
+}
+
+/// Creates `topic` with `queues` queues on every broker of the cluster behind `client`'s name server.
+func createTopic(_ topic: String, queues: Int32, client: ClientConfiguration) async throws {
+    let admin = try Admin(client: client)
+    do {
+        _ = try await admin.createTopic(topic, queues: queues)
+    } catch {
+        await admin.shutdown()
+        throw error
+    }
+    await admin.shutdown()
 }
