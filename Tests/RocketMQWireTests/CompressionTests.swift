@@ -230,7 +230,7 @@ struct CompressionSafetyTests {
     @Test(arguments: CompressionType.allCases)
     func arbitraryCorruptionNeverTraps(_ type: CompressionType) throws {
         let compressed = try Compression.compress(CompressionTests.jsonInput(16384), type: type, level: 5)
-        var rng = MessageTestRandom(seed: UInt64(type.rawValue))
+        var rng = SplitMix64(seed: UInt64(type.rawValue))
         for position in 0..<min(compressed.count, 400) {
             var corrupt = compressed
             corrupt[position] ^= UInt8(truncatingIfNeeded: rng.next() | 1)

@@ -151,7 +151,7 @@ struct MessageRecordMalformedTests {
     }
 
     @Test func randomBytesNeverTrap() {
-        var rng = MessageTestRandom(seed: 20_231_114)
+        var rng = SplitMix64(seed: 20_231_114)
         for _ in 0..<3000 {
             let count = Int(rng.next() % 300)
             var bytes = (0..<count).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
@@ -161,18 +161,5 @@ struct MessageRecordMalformedTests {
             }
             _ = MessageRecord.decodeAll(ByteBuffer(bytes: bytes))
         }
-    }
-}
-
-/// A small deterministic generator for test inputs.
-struct MessageTestRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
