@@ -35,6 +35,10 @@ public struct ClientConfiguration: Sendable {
     public var tls: TLSConfiguration?
     /// How often a broker that went away is probed while it is still in the routes.
     public var brokerProbeInterval: Duration = .seconds(1)
+    /// How often the routes are refreshed while a broker that left them may come back (for two minutes after it left):
+    /// a restarted broker registers with the name server first, so every member of a group sees it back, re-registers
+    /// and rebalances within this interval of each other instead of acting on different routes.
+    public var brokerReturnWatchInterval: Duration = .milliseconds(250)
 
     /// Creates a configuration for the given name servers (`"127.0.0.1:9876"`, or `"a:9876;b:9876"` as Java accepts).
     public init(nameServers: [String]) {
@@ -53,7 +57,9 @@ public struct ClientConfiguration: Sendable {
                 (1...65535).contains(port), colon != address.startIndex
             else { throw RocketMQError(.invalidArgument, "name server address \(address.debugDescription) is not host:port") }
         }
-        guard requestTimeout > .zero, connectTimeout > .zero, heartbeatInterval > .zero, routeRefreshInterval > .zero else {
+        guard requestTimeout > .zero, connectTimeout > .zero, heartbeatInterval > .zero, routeRefreshInterval > .zero,
+            brokerProbeInterval > .zero, brokerReturnWatchInterval > .zero
+        else {
             throw RocketMQError(.invalidArgument, "timeouts and intervals must be positive")
         }
     }

@@ -5,6 +5,9 @@
 extension Producer {
     /// Requests awaiting a response on this producer's connections (sends in flight, heartbeats, route look-ups).
     public var pendingRequestCount: Int { core.remoting.pendingRequestCount }
+
+    /// Background jobs of this client queued or running (reactions, pull loops, retries): 0 once ``run()`` returned.
+    public var backgroundTaskCount: Int { core.tasks.count }
 }
 
 @_spi(Diagnostics)
@@ -19,4 +22,13 @@ extension PushConsumer {
 
     /// Connections re-established to an address this consumer had been connected to before.
     public var reconnectCount: Int { core.counters.reconnects }
+}
+
+@_spi(Diagnostics)
+extension LitePullConsumer {
+    /// Requests awaiting a response on this consumer's connections (held long-polling pulls included).
+    public var pendingRequestCount: Int { core.remoting.pendingRequestCount }
+
+    /// Background jobs of this client queued or running (reactions, pull loops, retries): 0 once ``run()`` returned.
+    public var backgroundTaskCount: Int { core.tasks.count }
 }

@@ -286,6 +286,17 @@ struct ConnectionTable<Connection, Attempt> {
         return []
     }
 
+    /// Opens the reconnect gate of `address` (the caller learned the server is back, say from the name server):
+    /// the next request connects at once. Returns whether a gate was closed.
+    @discardableResult
+    mutating func clearBackoff(address: String) -> Bool {
+        guard var entry = entries[address], entry.gate != nil else { return false }
+        entry.gate = nil
+        entry.failureStreak = 0
+        entries[address] = entry
+        return true
+    }
+
     func isDraining(address: String) -> Bool {
         entries[address]?.drainingSince != nil
     }

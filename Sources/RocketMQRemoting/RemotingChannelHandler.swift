@@ -56,6 +56,8 @@ struct ConnectionCloseReport: Sendable {
 struct ConnectionEnvironment: Sendable {
     var events: ChannelEventQueue?
     var processors: ProcessorRegistry
+    /// Where pushed requests are processed: child tasks of ``RemotingClient/run()``.
+    var pushedRequests: BackgroundTasks
     var metrics: RemotingMetrics
     var logger: Logger
     var writeBatchBytes: Int
@@ -354,7 +356,7 @@ final class RemotingChannelHandler: ChannelDuplexHandler {
         let requestContext = RemotingRequestContext(address: address, connectionID: connectionID)
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         let eventLoop = context.eventLoop
-        Task {
+        let accepted = environment.pushedRequests.spawn {
             var response: RemotingCommand?
             do {
                 response = try await processor.process(request, context: requestContext)
@@ -367,6 +369,9 @@ final class RemotingChannelHandler: ChannelDuplexHandler {
             response.isOneway = false
             let answer = response
             eventLoop.execute { handler.value.writeResponse(answer) }
+        }
+        if !accepted {
+            logger.debug("pushed request dropped: the client is not running", metadata: ["remoting.code": "\(request.code)"])
         }
     }
 

@@ -30,6 +30,7 @@ public final class RemotingClient: Sendable {
     private let table: NIOLockedValueBox<Table>
     private let eventQueue: ChannelEventQueue
     private let processors = ProcessorRegistry()
+    private let pushedRequests = BackgroundTasks()
     private let opaques = OpaqueGenerator()
     private let metrics: RemotingMetrics
     private let environment: ConnectionEnvironment
@@ -65,7 +66,7 @@ public final class RemotingClient: Sendable {
         self.metrics = metrics
         let clock = self.clock
         self.environment = ConnectionEnvironment(
-            events: events, processors: processors, metrics: metrics, logger: logger,
+            events: events, processors: processors, pushedRequests: pushedRequests, metrics: metrics, logger: logger,
             writeBatchBytes: max(configuration.writeBatchBytes, 1), closeOnTimeout: configuration.closeOnTimeout,
             onClose: { report in
                 // A connect that failed before ACTIVE is reported through the connect future.
@@ -109,6 +110,12 @@ public final class RemotingClient: Sendable {
         table.withLockedValue { $0.isDraining(address: address) }
     }
 
+    /// Lets the next request to `address` connect at once, skipping what is left of its reconnect backoff: for a
+    /// caller that learned the server is back (it reappeared in the name server's routes).
+    public func resetReconnectBackoff(address: String) {
+        table.withLockedValue { _ = $0.clearBackoff(address: address) }
+    }
+
     /// Sends `request` to `address` and waits for its response until `timeout` (default
     /// ``RemotingClientConfiguration/defaultRequestTimeout``) has passed since this call, connect time included.
     ///
@@ -139,6 +146,12 @@ public final class RemotingClient: Sendable {
         try await connection.sendOneway(request)
     }
 
+    /// Processes requests the server pushes (see ``register(_:for:)``), each as a child task, until cancelled or
+    /// ``shutdown()``; then waits for those still running. Requests pushed before it starts wait for it.
+    public func run() async {
+        await pushedRequests.run()
+    }
+
     /// Closes every connection (pending requests fail with ``RemotingError/Kind/shutdown``), fails connects in
     /// flight, finishes ``events``. Later requests fail with ``RemotingError/Kind/shutdown``.
     public func shutdown() async {
@@ -153,6 +166,7 @@ public final class RemotingClient: Sendable {
             try? await connection.closeFuture.get()
         }
         eventQueue.finish()
+        pushedRequests.finish()
     }
 
     // MARK: Connections

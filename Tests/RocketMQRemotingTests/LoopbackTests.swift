@@ -252,6 +252,7 @@ struct LoopbackTests {
     func pushedRequests() async throws {
         let server = try await TestServer.start()
         let client = client()
+        let running = Task { await client.run() }  // processes the pushed requests
         client.register(
             ClosureRequestProcessor { request, _ in
                 RemotingCommand(code: ResponseCode.success.rawValue, remark: "ok", body: request.body)
@@ -268,6 +269,7 @@ struct LoopbackTests {
         #expect(unsupported.code == ResponseCode.requestCodeNotSupported.rawValue)
         #expect(unsupported.remark == " request type 326 not supported")
         await client.shutdown()
+        await running.value
         await server.close()
     }
 

@@ -225,6 +225,7 @@ struct ScriptedPeerTests {
     @Test("pushed requests go to the registered processor; others get REQUEST_CODE_NOT_SUPPORTED unless oneway")
     func pushedRequests() async throws {
         let (client, connector, _) = makeTestClient()
+        let running = Task { await client.run() }  // processes the pushed requests
         let seen = Recorder<RemotingCommand>()
         client.register(
             ClosureRequestProcessor { request, context in
@@ -274,6 +275,7 @@ struct ScriptedPeerTests {
         #expect(failed.code == ResponseCode.systemError.rawValue)
         #expect(seen.count == 1 + 1)
         await client.shutdown()
+        await running.value
     }
 
     @Test("a malformed frame closes only that connection and fails its requests with protocolError")

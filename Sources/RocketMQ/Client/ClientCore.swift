@@ -26,6 +26,9 @@ final class ClientCore: Sendable {
     let clientID: String
     let remoting: RemotingClient
     let logger: Logger
+    /// Reactions to events (re-register, reconnect, refresh after GO_AWAY) and the owners' background work: child
+    /// tasks of ``run()``.
+    let tasks = BackgroundTasks()
     private let state: Mutex<State>
 
     struct State {
@@ -39,7 +42,10 @@ final class ClientCore: Sendable {
         var brokerVersions: [String: Int32] = [:]
         /// Addresses of brokers that left the routes recently, probed until this time (ms).
         var probing: [String: (brokerName: String, until: Int64)] = [:]
-        var heartbeatsInFlight: [String: Task<Bool, Never>] = [:]
+        /// Heartbeats under way, by address, with the callers waiting to share their outcome.
+        var heartbeatsInFlight: [String: [CheckedContinuation<Bool, Never>]] = [:]
+        /// The outcome of the last heartbeat of each address (for a caller that arrived as it ended).
+        var lastHeartbeat: [String: Bool] = [:]
         /// Connections that became active and have not closed yet.
         var activeConnections: Set<UInt64> = []
         var running = false
@@ -180,7 +186,9 @@ final class ClientCore: Sendable {
             // Back before a probe reached it: re-register now (a restarted broker has forgotten us, and group
             // members asking it who is in the group must find us), then rebalance.
             for address in revived {
-                Task { await self.reRegister(address: address, reason: "broker back in the routes", attempts: 10) }
+                // The name server says it is back: connect now rather than after the backoff its downtime built up.
+                remoting.resetReconnectBackoff(address: address)
+                tasks.spawn { await self.reRegister(address: address, reason: "broker back in the routes", attempts: 10) }
             }
         }
         cleanOfflineBrokers()
@@ -276,16 +284,27 @@ final class ClientCore: Sendable {
     /// request (so an ACTIVE event during a periodic heartbeat still learns the outcome).
     @discardableResult
     func heartbeat(address: String, data: HeartbeatData? = nil) async -> Bool {
-        let task = state.withLock { s -> Task<Bool, Never> in
-            if let running = s.heartbeatsInFlight[address] { return running }
-            let t = Task { await self.sendHeartbeat(address: address, data: data ?? self.heartbeatData()) }
-            s.heartbeatsInFlight[address] = t
-            return t
+        let leads = state.withLock { s -> Bool in
+            guard s.heartbeatsInFlight[address] == nil else { return false }
+            s.heartbeatsInFlight[address] = []
+            return true
         }
-        let ok = await task.value
-        state.withLock { s in
-            if s.heartbeatsInFlight[address] == task { s.heartbeatsInFlight[address] = nil }
+        guard leads else {
+            return await withCheckedContinuation { (waiter: CheckedContinuation<Bool, Never>) in
+                let ended = state.withLock { s -> Bool? in
+                    guard s.heartbeatsInFlight[address] != nil else { return s.lastHeartbeat[address] ?? false }
+                    s.heartbeatsInFlight[address]?.append(waiter)
+                    return nil
+                }
+                if let ended { waiter.resume(returning: ended) }
+            }
         }
+        let ok = await sendHeartbeat(address: address, data: data ?? heartbeatData())
+        let waiters = state.withLock { s -> [CheckedContinuation<Bool, Never>] in
+            s.lastHeartbeat[address] = ok
+            return s.heartbeatsInFlight.removeValue(forKey: address) ?? []
+        }
+        for w in waiters { w.resume(returning: ok) }
         return ok
     }
 
@@ -345,6 +364,8 @@ final class ClientCore: Sendable {
     func run() async {
         state.withLock { $0.running = true }
         await withDiscardingTaskGroup { group in
+            group.addTask { await self.tasks.run() }
+            group.addTask { await self.remoting.run() }
             group.addTask { await self.handleEvents() }
             group.addTask {
                 await self.every(self.configuration.routeRefreshInterval, initialDelay: .milliseconds(10)) {
@@ -362,7 +383,21 @@ final class ClientCore: Sendable {
                     await self.probeGoneBrokers()
                 }
             }
-            // Cancelling run() cancels these children: the timers' sleeps throw and the event iteration ends.
+            group.addTask {
+                await self.every(self.configuration.brokerReturnWatchInterval, initialDelay: self.configuration.brokerReturnWatchInterval) {
+                    await self.watchForReturningBrokers()
+                }
+            }
+            // Cancelling run() cancels these children: the timers' sleeps throw, the event iteration and the background
+            // tasks end.
+        }
+    }
+
+    /// Calls `body` every `interval` until the task is cancelled.
+    static func tick(every interval: Duration, _ body: @Sendable () -> Void) async {
+        while true {
+            do { try await Task.sleep(for: interval) } catch { return }
+            body()
         }
     }
 
@@ -401,11 +436,11 @@ final class ClientCore: Sendable {
                 }
                 guard known else { continue }
                 // A (re)connected broker may have forgotten us: re-register at once, then rebalance.
-                Task { await self.reRegister(address: event.address, reason: "channel active") }
+                tasks.spawn { await self.reRegister(address: event.address, reason: "channel active") }
             case .goAway, .draining:
                 markDraining(address: event.address)
                 logger.info("broker is draining (GO_AWAY)", metadata: ["broker": "\(event.address)"])
-                Task {
+                tasks.spawn {
                     await self.refreshAllRoutes()
                     self.requestRebalance(reason: "GO_AWAY from \(event.address)")
                 }
@@ -422,7 +457,7 @@ final class ClientCore: Sendable {
                      !s.consumers.isEmpty)
                 }
                 guard known else { continue }
-                Task {
+                tasks.spawn {
                     if await self.refreshAllRoutes() { self.requestRebalance(reason: "connection to \(event.address) closed") }
                 }
                 // A broker drops a closed channel's consumers from their groups and tells the other members, which
@@ -432,7 +467,7 @@ final class ClientCore: Sendable {
                 // broker that is gone just refuses the connect. Not after closes this client chose (a request timed
                 // out on a stalled broker, idle): re-registering there would only stall again.
                 guard consuming, event.closedByPeer, !remoting.isDraining(address: event.address) else { continue }
-                Task { await self.reconnect(address: event.address) }
+                tasks.spawn { await self.reconnect(address: event.address) }
             case .connect, .idle, .exception:
                 continue
             }
@@ -498,6 +533,17 @@ final class ClientCore: Sendable {
         }
     }
 
+    /// While a broker that left the routes may come back (it is being probed), refreshes the routes often: a restarted
+    /// broker registers with the name server first, and every member of a group learning that within one interval
+    /// keeps them from acting on different routes (queues unowned or owned twice). ``updateRoute(_:)`` re-registers
+    /// with a broker that is back and rebalances.
+    private func watchForReturningBrokers() async {
+        let now = Self.nowMillis()
+        let watching = state.withLock { s in s.probing.contains { $0.value.until > now } }
+        guard watching else { return }
+        await refreshAllRoutes()
+    }
+
     /// Sends UNREGISTER_CLIENT for `producerGroup` / `consumerGroup` to every known broker.
     func unregister(producerGroup: String?, consumerGroup: String?) async {
         let addresses = state.withLock { s in s.brokerAddresses.values.flatMap { $0.values } }
@@ -512,9 +558,10 @@ final class ClientCore: Sendable {
         }
     }
 
-    /// Closes every connection.
+    /// Closes every connection and ends the background tasks (``run()`` cancels and awaits those still running).
     func shutdown() async {
         state.withLock { $0.stopped = true }
+        tasks.finish()
         await remoting.shutdown()
     }
 

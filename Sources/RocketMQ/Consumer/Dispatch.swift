@@ -138,7 +138,7 @@ extension PushConsumer {
         }
         guard !redeliver.isEmpty else { return }
         // Kept in the process queue (its offset is not committed) and tried again later.
-        Task { [weak self] in
+        core.tasks.spawn { [weak self, redeliver] in
             try? await Task.sleep(for: .seconds(5))
             guard let self, !self.isStopping else { return }
             for (queue, group) in Dictionary(grouping: redeliver, by: \.queue) {

@@ -53,7 +53,7 @@ public final class LitePullConsumer: Sendable, Service {
         /// Assigned queues (wrapped), in assign mode.
         var assigned: Set<MessageQueue> = []
         var buffer = LitePullBuffer()
-        var tasks: [MessageQueue: Task<Void, Never>] = [:]
+        var tasks: [MessageQueue: StoppableJob] = [:]
         /// Pollers waiting for messages; nil until the waiter's continuation is installed.
         var waiters: [Int: CheckedContinuation<Void, Never>?] = [:]
         var lastWaiter = 0
@@ -262,12 +262,12 @@ public final class LitePullConsumer: Sendable, Service {
             }
         } onGracefulShutdown: {}
         // run() is usually cancelled by now; the shutdown requests (offset commits, unregister) must not be.
-        await Task { await self.stop() }.value
+        await Task { await self.stop() }.value  // unstructured: awaited at once; shields shutdown from run()'s cancellation
     }
 
     /// Stop pulling → wake pollers → commit → unregister → close.
     private func stop() async {
-        let (tasks, waiters) = state.withLock { s -> ([Task<Void, Never>], [CheckedContinuation<Void, Never>]) in
+        let (tasks, waiters) = state.withLock { s -> ([StoppableJob], [CheckedContinuation<Void, Never>]) in
             s.stopped = true
             let tasks = Array(s.tasks.values)
             s.tasks = [:]
@@ -334,12 +334,12 @@ public final class LitePullConsumer: Sendable, Service {
 
     /// Moves a queue and restarts its pull task, so that a long poll held at the old offset does not delay the new one.
     private func reposition(_ queue: MessageQueue, to offset: Int64) throws {
-        let old = try state.withLock { s -> Task<Void, Never>? in
+        let old = try state.withLock { s -> StoppableJob? in
             guard !s.stopped, s.buffer.seek(queue, to: offset) else {
                 throw RocketMQError(.invalidArgument, "\(unwrap(queue)) is not owned by this consumer")
             }
             let old = s.tasks[queue]
-            s.tasks[queue] = Task { [weak self] in await self?.pullLoop(queue) }
+            s.tasks[queue] = core.tasks.spawnStoppable { [weak self] in await self?.pullLoop(queue) }
             return old
         }
         old?.cancel()

@@ -7,30 +7,26 @@ extension LitePullConsumer {
     /// Subscribe mode allocates each topic's queues among the group (as ``PushConsumer`` does); assign mode owns the
     /// assigned queues. Both start and stop pull tasks to match.
     func rebalanceLoop() async {
-        let ticker = Task { [weak self] in
-            while !Task.isCancelled {
-                guard let interval = self?.configuration.rebalanceInterval else { return }
-                try? await Task.sleep(for: interval)
-                self?.rebalanceNow()
-            }
-        }
-        defer { ticker.cancel() }
-        // Make the brokers know us before asking them who else is in the group.
-        await core.refreshAllRoutes()
-        await core.heartbeatAll()
-        rebalanceNow()
-        for await _ in rebalanceSignals {
-            if Task.isCancelled || isStopped { break }
-            // Let a burst of notifications (several brokers, several members) collapse into one round.
-            try? await Task.sleep(for: .milliseconds(20))
-            let complete = await rebalanceAll()
-            if !complete {
-                // A queue could not start (its broker did not answer): try again soon, not at the next tick.
-                Task { [weak self] in
-                    try? await Task.sleep(for: .seconds(1))
-                    self?.rebalanceNow()
+        await withDiscardingTaskGroup { group in
+            group.addTask { await ClientCore.tick(every: self.configuration.rebalanceInterval) { self.rebalanceNow() } }
+            // Make the brokers know us before asking them who else is in the group.
+            await core.refreshAllRoutes()
+            await core.heartbeatAll()
+            rebalanceNow()
+            for await _ in rebalanceSignals {
+                if Task.isCancelled || isStopped { break }
+                // Let a burst of notifications (several brokers, several members) collapse into one round.
+                try? await Task.sleep(for: .milliseconds(20))
+                let complete = await rebalanceAll()
+                if !complete {
+                    // A queue could not start (its broker did not answer): try again soon, not at the next tick.
+                    group.addTask {
+                        try? await Task.sleep(for: .seconds(1))
+                        self.rebalanceNow()
+                    }
                 }
             }
+            group.cancelAll()
         }
     }
 
@@ -118,7 +114,7 @@ extension LitePullConsumer {
             }
             let begun = state.withLock { s -> Bool in
                 guard !s.stopped, s.buffer.add(queue, offset: offset) else { return false }
-                s.tasks[queue] = Task { [weak self] in await self?.pullLoop(queue) }
+                s.tasks[queue] = core.tasks.spawnStoppable { [weak self] in await self?.pullLoop(queue) }
                 return true
             }
             if begun { started += 1 }

@@ -72,6 +72,9 @@ struct ProcessQueueState: Sendable {
 
 /// A process queue shared between its pull loop and the handlers.
 final class ProcessQueue: Sendable {
+    /// How long a broker lock is trusted after it was granted (Java's `REBALANCE_LOCK_MAX_LIVE_TIME`, 30 s).
+    static let lockLifetimeMillis: Int64 = 30_000
+
     let queue: MessageQueue
     let state: Mutex<ProcessQueueState>
 

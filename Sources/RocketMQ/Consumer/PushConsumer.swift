@@ -44,7 +44,8 @@ public final class PushConsumer: Sendable, Service {
     struct State {
         var subscriptions: [String: SubscriptionData] = [:]
         var processQueues: [MessageQueue: ProcessQueue] = [:]
-        var tasks: [MessageQueue: Task<Void, Never>] = [:]
+        /// Each owned queue's pull loop (and, orderly, its consume loop): jobs of the client's background tasks.
+        var tasks: [MessageQueue: StoppableJob] = [:]
         var orderlyStreams: [MessageQueue: AsyncStream<[ReceivedMessage]>.Continuation] = [:]
         var running = false
         var stopping = false
@@ -237,12 +238,12 @@ public final class PushConsumer: Sendable, Service {
             }
         } onGracefulShutdown: {}
         // run() is usually cancelled by now; the shutdown requests (offset commits, unregister) must not be.
-        await Task { await self.stop() }.value
+        await Task { await self.stop() }.value  // unstructured: awaited at once; shields shutdown from run()'s cancellation
     }
 
     /// Stop pulling → wait (bounded) for in-flight handlers → commit offsets → unregister → close.
     private func stop() async {
-        let (queues, tasks, orderly) = state.withLock { s -> ([ProcessQueue], [Task<Void, Never>], [AsyncStream<[ReceivedMessage]>.Continuation]) in
+        let (queues, tasks, orderly) = state.withLock { s -> ([ProcessQueue], [StoppableJob], [AsyncStream<[ReceivedMessage]>.Continuation]) in
             s.stopping = true
             return (Array(s.processQueues.values), Array(s.tasks.values), Array(s.orderlyStreams.values))
         }

@@ -5,29 +5,25 @@ import RocketMQWire
 extension PushConsumer {
     /// One serial rebalance loop: at once on start, then on every signal (coalesced) and every `rebalanceInterval`.
     func rebalanceLoop() async {
-        let ticker = Task { [weak self] in
-            while !Task.isCancelled {
-                guard let interval = self?.configuration.rebalanceInterval else { return }
-                try? await Task.sleep(for: interval)
-                self?.rebalanceNow()
+        await withDiscardingTaskGroup { group in
+            group.addTask { await ClientCore.tick(every: self.configuration.rebalanceInterval) { self.rebalanceNow() } }
+            // Make the brokers know us before asking them who else is in the group.
+            await core.refreshAllRoutes()
+            await core.heartbeatAll()
+            rebalanceNow()
+            for await _ in rebalanceSignals {
+                if Task.isCancelled || isStopping { break }
+                // Let a burst of notifications (several brokers, several members) collapse into one round.
+                try? await Task.sleep(for: .milliseconds(20))
+                let began = ContinuousClock.now
+                await rebalanceAll()
+                let took = ContinuousClock.now - began
+                state.withLock { s in
+                    s.rebalanceRounds += 1
+                    s.longestRebalanceRound = max(s.longestRebalanceRound, took)
+                }
             }
-        }
-        defer { ticker.cancel() }
-        // Make the brokers know us before asking them who else is in the group.
-        await core.refreshAllRoutes()
-        await core.heartbeatAll()
-        rebalanceNow()
-        for await _ in rebalanceSignals {
-            if Task.isCancelled || isStopping { break }
-            // Let a burst of notifications (several brokers, several members) collapse into one round.
-            try? await Task.sleep(for: .milliseconds(20))
-            let began = ContinuousClock.now
-            await rebalanceAll()
-            let took = ContinuousClock.now - began
-            state.withLock { s in
-                s.rebalanceRounds += 1
-                s.longestRebalanceRound = max(s.longestRebalanceRound, took)
-            }
+            group.cancelAll()
         }
     }
 
@@ -100,12 +96,14 @@ extension PushConsumer {
                 rebalanceNow()  // the group changed while waiting: one more round settles the rest
             }
         }
+        var lockedAt: Int64 = 0
         if configuration.orderly && !added.isEmpty {
+            lockedAt = ClientCore.nowMillis()
             let locked = await lock(added)
             if locked.count < added.count {
                 // The previous owner still holds some (it unlocks them in its own rebalance): try again shortly
                 // rather than at the next periodic rebalance (Java's `rebalanceLater(500)`).
-                Task { [weak self] in
+                core.tasks.spawn { [weak self] in
                     try? await Task.sleep(for: .milliseconds(500))
                     self?.rebalanceNow()
                 }
@@ -116,20 +114,25 @@ extension PushConsumer {
         for queue in added {
             guard let offset = await startOffset(queue) else { continue }
             let pq = ProcessQueue(queue: queue, nextOffset: offset)
+            if configuration.orderly {
+                // Locked just now (the queue was not owned yet, so `lock` had no process queue to mark): pull and
+                // consume at once instead of waiting for the periodic re-lock.
+                pq.state.withLock { $0.lockedUntil = lockedAt + ProcessQueue.lockLifetimeMillis }
+            }
             let begun = state.withLock { s -> Bool in
                 guard !s.stopping, s.processQueues[queue] == nil else { return false }
                 s.processQueues[queue] = pq
                 if configuration.orderly {
                     let (stream, continuation) = AsyncStream.makeStream(of: [ReceivedMessage].self)
                     s.orderlyStreams[queue] = continuation
-                    s.tasks[queue] = Task { [weak self] in
+                    s.tasks[queue] = core.tasks.spawnStoppable { [weak self] in
                         await withDiscardingTaskGroup { g in
                             g.addTask { await self?.pullLoop(pq) }
                             g.addTask { await self?.orderlyLoop(pq, stream) }
                         }
                     }
                 } else {
-                    s.tasks[queue] = Task { [weak self] in await self?.pullLoop(pq) }
+                    s.tasks[queue] = core.tasks.spawnStoppable { [weak self] in await self?.pullLoop(pq) }
                 }
                 return true
             }
@@ -190,7 +193,7 @@ extension PushConsumer {
         }
         state.withLock { s in
             for q in queues {
-                s.processQueues[q]?.state.withLock { $0.lockedUntil = granted.contains(q) ? now + 30_000 : 0 }
+                s.processQueues[q]?.state.withLock { $0.lockedUntil = granted.contains(q) ? now + ProcessQueue.lockLifetimeMillis : 0 }
             }
         }
         return granted

@@ -75,7 +75,7 @@ public final class Producer: Sendable, Service {
             await cancelWhenGracefulShutdown { await self.core.run() }
         } onGracefulShutdown: {}
         // run() is usually cancelled by now; the unregister requests must not be.
-        await Task { await self.shutdown() }.value
+        await Task { await self.shutdown() }.value  // unstructured: awaited at once; shields shutdown from run()'s cancellation
     }
 
     /// Unregisters from every broker and closes all connections. Later sends fail with `notRunning`.
