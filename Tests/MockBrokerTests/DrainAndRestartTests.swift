@@ -5,7 +5,7 @@ import RocketMQWire
 import RocketMQTestSupport
 import Testing
 
-@Suite("Mock broker: drain, kill, restart, persistence")
+@Suite("Mock broker: drain, kill, restart, persistence", .heavy)
 struct DrainAndRestartTests {
     @Test func drainLeavesRoutesAnswersGoAwayServesOldClientsThenCloses() async throws {
         try await withCluster(brokers: 2) { cluster in

@@ -69,7 +69,7 @@ final class MockBrokerProcess: Sendable {
     }
 }
 
-@Suite("mock-broker executable (end to end)")
+@Suite("mock-broker executable (end to end)", .heavy)
 struct ExecutableTests {
     @Test func readyLineServeAndGracefulSigterm() async throws {
         let mock = try MockBrokerProcess(arguments: [

@@ -73,7 +73,7 @@ func withCluster<T>(
     }
 }
 
-@Suite("Mock broker: requests")
+@Suite("Mock broker: requests", .heavy)
 struct MockBrokerRequestTests {
     @Test func routesForAutoCreateKeyAndUnknownTopics() async throws {
         try await withCluster(brokers: 2) { cluster in

@@ -5,7 +5,7 @@ import RocketMQWire
 import RocketMQTestSupport
 import Testing
 
-@Suite("Mock broker: SQL92 property filter")
+@Suite("Mock broker: SQL92 property filter", .heavy)
 struct SQL92FilterTests {
     static let sql = "a > 2 AND region = 'eu'"
 

@@ -113,7 +113,7 @@ final class ScriptHandler: ChannelInboundHandler {
     }
 }
 
-@Suite("Remoting client over loopback TCP")
+@Suite("Remoting client over loopback TCP", .heavy)
 struct LoopbackTests {
     func client(_ configure: (inout RemotingClientConfiguration) -> Void = { _ in }) -> RemotingClient {
         var configuration = RemotingClientConfiguration()

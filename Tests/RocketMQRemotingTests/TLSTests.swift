@@ -1,6 +1,7 @@
 import NIOCore
 import NIOSSL
 import RocketMQWire
+import RocketMQTestSupport
 import Testing
 
 @testable import RocketMQRemoting
@@ -41,7 +42,7 @@ yCC+rFMRaDqgW9HcrXBaEVg73/kxtivPmF2TKaCLKfzRkWbj4oB5VYMo
     }
 }
 
-@Suite("TLS connections")
+@Suite("TLS connections", .heavy)
 struct TLSTests {
     @Test func requestsOverTLS() async throws {
         let server = try await TestServer.start(tls: try TestCertificate.serverContext())

@@ -1,5 +1,6 @@
 import Foundation
 import RocketMQMockBroker
+import RocketMQTestSupport
 import Testing
 
 /// The outcome of one run of the `rocketmq` executable.
@@ -97,7 +98,7 @@ func withCLICluster<T>(brokers: Int = 2, queues: Int32 = 4, _ body: (MockCluster
     }
 }
 
-@Suite("rocketmq CLI (subprocess against an in-process mock cluster)", .serialized)
+@Suite("rocketmq CLI (subprocess against an in-process mock cluster)", .serialized, .heavy)
 struct CLITests {
     @Test func produceThenConsumeEveryMessage() async throws {
         try await withCLICluster { cluster, ns in

@@ -100,7 +100,7 @@ final class OrderLog: Sendable {
     }
 }
 
-@Suite("Consumers across broker restarts and rebalances", .serialized)
+@Suite("Consumers across broker restarts and rebalances", .serialized, .heavy)
 struct ConsumerRestartTests {
     /// (a) A broker drained with GO_AWAY and restarted while a 3-member group consumes a continuous stream.
     @Test func brokerRestartWithGoAwayLosesNothingAndIsOwnedAgain() async throws {

@@ -98,7 +98,7 @@ func ownership(_ consumers: [RunningConsumer], topic: String) -> [MessageQueue: 
     return owners
 }
 
-@Suite("Push consumer against the mock cluster", .serialized)
+@Suite("Push consumer against the mock cluster", .serialized, .heavy)
 struct ConsumerTests {
     @Test func receivesEverythingFromEveryBroker() async throws {
         let cluster = try await MockCluster.start(.init(brokers: 2))

@@ -58,7 +58,7 @@ func sendToQueue(_ producer: Producer, topic: String, queueId: Int32, count: Int
     return ids
 }
 
-@Suite("Lite pull consumer against the mock cluster", .serialized)
+@Suite("Lite pull consumer against the mock cluster", .serialized, .heavy)
 struct LitePullConsumerTests {
     @Test func subscribePollsEverythingFromTwoBrokersAndCommitsOnShutdown() async throws {
         let cluster = try await MockCluster.start(.init(brokers: 2))

@@ -44,7 +44,7 @@ func storedMessages(_ cluster: MockCluster, topic: String) -> [MessageRecord] {
     cluster.brokers.flatMap { $0.storedRecords(topic: topic) }
 }
 
-@Suite("Producer against the mock cluster")
+@Suite("Producer against the mock cluster", .heavy)
 struct ProducerTests {
     @Test func roundRobinOverBrokersAndQueues() async throws {
         // Without latency fault tolerance the rotation is exact (a slow send under load would otherwise skip a broker).

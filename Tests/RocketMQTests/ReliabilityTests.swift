@@ -120,7 +120,7 @@ func port(of address: String) -> Int {
     address.split(separator: ":").last.flatMap { Int($0) } ?? -1
 }
 
-@Suite("Reliability under faults (fast versions)", .serialized)
+@Suite("Reliability under faults (fast versions)", .serialized, .heavy)
 struct ReliabilityTests {
     @Test("every connection dropped repeatedly during produce and consume: no failed send, nothing lost")
     func connectionDrops() async throws {

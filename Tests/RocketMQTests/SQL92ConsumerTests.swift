@@ -5,7 +5,7 @@ import RocketMQMockBroker
 import RocketMQTestSupport
 import Testing
 
-@Suite("SQL92 subscriptions against the mock cluster")
+@Suite("SQL92 subscriptions against the mock cluster", .heavy)
 struct SQL92ConsumerTests {
     @Test func pushConsumerReceivesExactlyTheMatchingMessages() async throws {
         let cluster = try await MockCluster.start(.init(brokers: 2))

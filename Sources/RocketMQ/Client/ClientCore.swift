@@ -170,16 +170,26 @@ final class ClientCore: Sendable {
             return nil
         }
         let info = TopicRouteInfo(topic: topic, route: route)
-        let revived = state.withLock { s -> [String] in
+        let (revived, added) = state.withLock { s -> ([String], [String]) in
             s.routes[topic] = info
+            let known = Set(s.brokerAddresses.values.flatMap(\.values))
             var revived: [String] = []
+            var added: [String] = []
             for broker in route.brokerDatas {
                 s.brokerAddresses[broker.brokerName, default: [:]].merge(broker.brokerAddrs) { _, new in new }
-                for address in broker.brokerAddrs.values where s.probing.removeValue(forKey: address) != nil {
-                    revived.append(address)
+                for (id, address) in broker.brokerAddrs {
+                    if s.probing.removeValue(forKey: address) != nil {
+                        revived.append(address)
+                    } else if !known.contains(address) && (id == 0 || !s.consumers.isEmpty) {
+                        added.append(address)
+                    }
                 }
             }
-            return revived
+            return (revived, added)
+        }
+        // A broker new to the address table learns this client's groups now, not at the next periodic heartbeat.
+        for address in added {
+            tasks.spawn { await self.heartbeat(address: address) }
         }
         if !revived.isEmpty {
             logger.info("brokers are back in the routes", metadata: ["addresses": "\(revived)"])
