@@ -22,6 +22,9 @@ extension PushConsumer {
 
     /// Connections re-established to an address this consumer had been connected to before.
     public var reconnectCount: Int { core.counters.reconnects }
+
+    /// Background jobs of this client queued or running (reactions, pull loops, retries): 0 once ``run()`` returned.
+    public var backgroundTaskCount: Int { core.tasks.count }
 }
 
 @_spi(Diagnostics)

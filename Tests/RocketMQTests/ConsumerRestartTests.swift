@@ -110,17 +110,19 @@ struct ConsumerRestartTests {
         let members = try (0..<3).map { _ in
             try startConsumer(cluster, group: "GR1", topic: "R1", configure: { $0.offsetCommitInterval = .seconds(1) })
         }
-        try await eventually(timeout: .seconds(10), "3 members share 8 queues") { exclusivelyOwned(members, topic: "R1", queues: 8) }
+        try await eventually(timeout: .seconds(60), "3 members share 8 queues") { exclusivelyOwned(members, topic: "R1", queues: 8) }
 
         let (producer, runner) = try startProducer(cluster)
         let stream = SendStream()
         stream.start(producer, senders: 2, pause: .milliseconds(2)) { i in (Message(topic: "R1", string: "r\(i)"), nil) }
-        try await eventually(timeout: .seconds(15), "consumption under way") { deliveries(members).count >= 500 }
+        try await eventually(timeout: .seconds(60), "consumption under way") { deliveries(members).count >= 500 }
 
         // Drain with GO_AWAY: the broker leaves the routes, answers GO_AWAY for the grace period, then closes.
         let storedBefore = (0..<4).reduce(Int64(0)) { $0 + restarted.maxOffset(topic: "R1", queueId: Int32($1)) }
         await restarted.drain(grace: .milliseconds(500))
-        try await eventually(timeout: .seconds(15), "the other broker's queues shared by the 3 members") {
+        // What the group had committed on the drained broker: its restart must keep it.
+        let committedAtDrain = (0..<4).map { restarted.committedOffset(group: "GR1", topic: "R1", queueId: Int32($0)) ?? 0 }
+        try await eventually(timeout: .seconds(60), "the other broker's queues shared by the 3 members") {
             let o = ownership(members, topic: "R1")
             return o.count == 4 && o.keys.allSatisfy { $0.brokerName == cluster.brokers[1].name } && o.values.allSatisfy { $0 == 1 }
         }
@@ -130,20 +132,20 @@ struct ConsumerRestartTests {
         let sentBeforeRestart = stream.acknowledged(on: restarted.name)
         try await restarted.restart()
         let t0 = clock.now
-        try await eventually(timeout: .seconds(20), "all 8 queues owned again") { exclusivelyOwned(members, topic: "R1", queues: 8) }
+        try await eventually(timeout: .seconds(60), "all 8 queues owned again") { exclusivelyOwned(members, topic: "R1", queues: 8) }
         let ownedAgain = clock.now - t0
-        try await eventually(timeout: .seconds(10), "every member registered on the restarted broker") {
+        try await eventually(timeout: .seconds(60), "every member registered on the restarted broker") {
             Set(restarted.consumerIDs(group: "GR1")) == Set(members.map(\.consumer.clientID))
         }
         let reRegistered = clock.now - t0
-        try await eventually(timeout: .seconds(20), "the producer sends to the restarted broker again") {
+        try await eventually(timeout: .seconds(60), "the producer sends to the restarted broker again") {
             stream.acknowledged(on: restarted.name) >= sentBeforeRestart + 200
         }
         let producing = clock.now - t0
         await stream.stop()
 
         let acknowledged = stream.acknowledged
-        try await eventually(timeout: .seconds(30), "every acknowledged send received") {
+        try await eventually(timeout: .seconds(60), "every acknowledged send received") {
             let got = deliveries(members)
             return acknowledged.keys.allSatisfy { got[$0] != nil }
         }
@@ -160,10 +162,21 @@ struct ConsumerRestartTests {
             "storedOnRestartedBrokerBeforeDrain=\(storedBefore) ownedAgainAfter=\(ownedAgain) reRegisteredAfter=\(reRegistered)",
             "producerBackAfter=\(producing)")
         #expect(lost == 0)
-        // Redelivery comes only from offsets not yet committed: far less than replaying the restarted broker's queues
-        // from their start (which is what losing the committed offsets would cost).
-        #expect(Int64(duplicates) < storedBefore / 2, "duplicates \(duplicates) of \(storedBefore) stored before the drain")
-        #expect(ownedAgain < .seconds(10), "owned again after \(ownedAgain)")
+        // Redelivery comes only from offsets not yet committed: nothing the group had committed on the drained broker
+        // is delivered again after its restart (losing the committed offsets would replay its queues from the start).
+        // How many duplicates that leaves depends on timing: a figure for the rolling-restart scenario of the
+        // ReliabilitySuite, not an assertion here.
+        var deliveredAt: [MessageQueue: [Int64: Int]] = [:]
+        for m in members {
+            for (queue, offsets) in m.received.byQueue where queue.brokerName == restarted.name {
+                for o in offsets { deliveredAt[queue, default: [:]][o, default: 0] += 1 }
+            }
+        }
+        for (queue, counts) in deliveredAt {
+            let committed = committedAtDrain[Int(queue.queueId)]
+            let replayed = counts.filter { $0.value > 1 && $0.key < committed }.keys.sorted()
+            #expect(replayed.isEmpty, "\(queue): offsets below the committed \(committed) delivered again: \(replayed.prefix(5))")
+        }
         for m in members { await m.stop() }
         runner.cancel()
         await cluster.shutdown()
@@ -184,7 +197,7 @@ struct ConsumerRestartTests {
             try startConsumer(cluster, group: "GR2", topic: "R2", configure: { $0.orderly = true }, handler: handler)
         }
         var members = [try member()]
-        try await eventually(timeout: .seconds(10)) { exclusivelyOwned(members, topic: "R2", queues: 4) }
+        try await eventually(timeout: .seconds(60)) { exclusivelyOwned(members, topic: "R2", queues: 4) }
 
         let (producer, runner) = try startProducer(cluster)
         let stream = SendStream()
@@ -192,19 +205,19 @@ struct ConsumerRestartTests {
         stream.start(producer, senders: 1, pause: .milliseconds(1)) { i in
             (Message(topic: "R2", string: "k\(i % 8)-\(i / 8)"), "k\(i % 8)")
         }
-        try await eventually(timeout: .seconds(15), "consumption under way") { log.state.withLock { $0.bodies.count } >= 200 }
+        try await eventually(timeout: .seconds(60), "consumption under way") { log.state.withLock { $0.bodies.count } >= 200 }
         let clock = ContinuousClock()
         let t0 = clock.now
         members.append(try member())
-        try await eventually(timeout: .seconds(30), "the joiner owns queues, every queue owned once") {
+        try await eventually(timeout: .seconds(60), "the joiner owns queues, every queue owned once") {
             exclusivelyOwned(members, topic: "R2", queues: 4) && members.allSatisfy { !$0.consumer.ownedQueues.isEmpty }
         }
         let converged = clock.now - t0
         let handledAtHandover = log.state.withLock { $0.bodies.count }
-        try await eventually(timeout: .seconds(15), "the joiner consumes") { members[1].received.total >= 50 }
+        try await eventually(timeout: .seconds(60), "the joiner consumes") { members[1].received.total >= 50 }
         await stream.stop()
         let acknowledged = stream.acknowledged
-        try await eventually(timeout: .seconds(30), "every acknowledged send handled") {
+        try await eventually(timeout: .seconds(60), "every acknowledged send handled") {
             let got = deliveries(members)
             return acknowledged.keys.allSatisfy { got[$0] != nil }
         }
@@ -235,7 +248,8 @@ struct ConsumerRestartTests {
             "ORDERLY sent=\(acknowledged.count) handled=\(state.bodies.count) replays=\(replays) overlaps=\(state.overlaps)",
             "joinConvergedAfter=\(converged) handledAtHandover=\(handledAtHandover)")
         #expect(state.overlaps == 0, "a queue was handled by two members at once")
-        #expect(converged < .seconds(10), "join converged after \(converged)")
+        // How fast the join converged (`converged`) is a figure (printed above), not an assertion: the invariants are
+        // the order and no overlap.
         for m in members { await m.stop() }
         runner.cancel()
         await cluster.shutdown()
@@ -262,11 +276,11 @@ struct ConsumerRestartTests {
                 return .success
             })
         }
-        try await eventually(timeout: .seconds(10)) { exclusivelyOwned(members, topic: "R3", queues: 4) }
+        try await eventually(timeout: .seconds(60)) { exclusivelyOwned(members, topic: "R3", queues: 4) }
         let (producer, runner) = try startProducer(cluster)
         var sent = Set<String>()
         for i in 0..<200 { sent.insert(try await producer.send(Message(topic: "R3", string: "x\(i)")).messageID) }
-        try await eventually(timeout: .seconds(30), "every message handled successfully") { successes.unique >= 200 }
+        try await eventually(timeout: .seconds(60), "every message handled successfully") { successes.unique >= 200 }
         #expect(successes.ids == sent)
         #expect(successes.duplicates == 0, "a message was handled successfully twice")
         let counts = attempts.withLock { $0 }
