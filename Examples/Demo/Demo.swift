@@ -134,7 +134,9 @@ struct Story: Sendable {
             await produce(producer, shared: shared)
         }
         narrator.say("producer sending \(rate) msg/s to \(topic) (every 5th message is a 6 KiB JSON body: zstd-compressed)")
+        let gaps = OwnershipGaps(topic: topic, brokers: cluster?.brokers.map(\.name) ?? [], queuesPerBroker: 4)
         let watch = Task { await watcher.watch(consumers: { shared.members }) }
+        let measure = Task { await gaps.measure(consumers: { shared.members }) }
 
         try await pause(seconds * 0.2)
         try join(2)
@@ -144,10 +146,12 @@ struct Story: Sendable {
         if let cluster {
             let broker = cluster.brokers[0]
             narrator.say("\(broker.name) drains: leaves the routes and answers GO_AWAY to every request for 1.5 s")
+            gaps.setLive(broker.name, false)
             await broker.drain(grace: .milliseconds(1500))
             narrator.say("\(broker.name) is down (sends so far: \(shared.acked.withLock { $0.count }) acknowledged, \(shared.failures.withLock { $0 }) failed)")
             try await pause(1)
             try await broker.restart()
+            gaps.setLive(broker.name, true)  // registered with the name server: its queues must be owned again
             narrator.say("\(broker.name) restarted on the same port; clients re-register on ACTIVE and rebalance")
         }
         try await pause(seconds * 0.35)
@@ -162,6 +166,9 @@ struct Story: Sendable {
             try await Task.sleep(for: .milliseconds(100))
         }
         watch.cancel()
+        measure.cancel()
+        await measure.value
+        let (longestUnowned, longestTwice) = gaps.longest
 
         let stats = producer.statistics
         let lost = tally.missing(from: sent)
@@ -183,6 +190,8 @@ struct Story: Sendable {
             ("lost", "\(lost)"),
             ("duplicates", "\(tally.deliveries - tally.unique)"),
             ("rebalances", "\(rebalances)"),
+            ("longest unowned", cluster == nil ? "n/a (existing cluster)" : "\(Self.millis(longestUnowned)) ms"),
+            ("owned twice", cluster == nil ? "n/a (existing cluster)" : "\(Self.millis(longestTwice)) ms"),
             ("reconnects", "\(reconnects)"),
             ("GO_AWAYs handled", "\(goAways)"),
             ("send retries", "\(stats.retries)"),
@@ -196,6 +205,10 @@ struct Story: Sendable {
         }
         print(lost == 0 ? "RESULT ok lost=0" : "RESULT failed lost=\(lost)")
         return lost
+    }
+
+    static func millis(_ d: Duration) -> Int64 {
+        d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000
     }
 
     private func pause(_ seconds: Double) async throws {
@@ -290,5 +303,88 @@ final class OwnershipWatcher: Sendable {
             report(consumers())
             try? await Task.sleep(for: .milliseconds(200))
         }
+    }
+}
+
+/// Measures, from the members' own rebalance results (their owned queues, sampled every 5 ms), the longest time any
+/// queue of a live broker had no owner, and the longest time one had two. A broker is live while it is in the routes:
+/// from its start, and again from its restart (when it registers with the name server), but not while it drains.
+final class OwnershipGaps: Sendable {
+    private struct State {
+        var live: Set<String>
+        var unownedSince: [MessageQueue: ContinuousClock.Instant] = [:]
+        var twiceSince: [MessageQueue: ContinuousClock.Instant] = [:]
+        var longestUnowned: Duration = .zero
+        var longestTwice: Duration = .zero
+    }
+
+    let topic: String
+    let queuesPerBroker: Int32
+    private let state: Mutex<State>
+
+    init(topic: String, brokers: [String], queuesPerBroker: Int32) {
+        self.topic = topic
+        self.queuesPerBroker = queuesPerBroker
+        state = Mutex(State(live: Set(brokers)))
+    }
+
+    /// The longest unowned and owned-twice stretches so far.
+    var longest: (unowned: Duration, twice: Duration) { state.withLock { ($0.longestUnowned, $0.longestTwice) } }
+
+    /// A broker entered or left the routes; a queue's stretch starts when its broker becomes live.
+    func setLive(_ broker: String, _ live: Bool) {
+        let now = ContinuousClock.now
+        state.withLock { s in
+            if live {
+                s.live.insert(broker)
+            } else {
+                s.live.remove(broker)
+                // Its queues are not expected to be owned while it is away: close their stretches.
+                for q in s.unownedSince.keys where q.brokerName == broker { Self.close(&s.unownedSince, q, now, into: &s.longestUnowned) }
+                for q in s.twiceSince.keys where q.brokerName == broker { Self.close(&s.twiceSince, q, now, into: &s.longestTwice) }
+            }
+        }
+    }
+
+    func measure(consumers: @Sendable () -> [PushConsumer]) async {
+        while !Task.isCancelled {
+            sample(consumers())
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        sample(consumers(), closing: true)
+    }
+
+    private func sample(_ consumers: [PushConsumer], closing: Bool = false) {
+        var owners: [MessageQueue: Int] = [:]
+        for c in consumers {
+            for q in c.ownedQueues where q.topic == topic { owners[q, default: 0] += 1 }
+        }
+        let now = ContinuousClock.now
+        state.withLock { s in
+            for broker in s.live {
+                for id in 0..<queuesPerBroker {
+                    let q = MessageQueue(topic: topic, brokerName: broker, queueId: id)
+                    let n = owners[q] ?? 0
+                    if n == 0 && !closing {
+                        if s.unownedSince[q] == nil { s.unownedSince[q] = now }
+                    } else {
+                        Self.close(&s.unownedSince, q, now, into: &s.longestUnowned)
+                    }
+                    if n > 1 && !closing {
+                        if s.twiceSince[q] == nil { s.twiceSince[q] = now }
+                    } else {
+                        Self.close(&s.twiceSince, q, now, into: &s.longestTwice)
+                    }
+                }
+            }
+        }
+    }
+
+    private static func close(
+        _ since: inout [MessageQueue: ContinuousClock.Instant], _ q: MessageQueue, _ now: ContinuousClock.Instant,
+        into longest: inout Duration
+    ) {
+        guard let began = since.removeValue(forKey: q) else { return }
+        longest = max(longest, now - began)
     }
 }

@@ -89,6 +89,7 @@ final class RemotingChannelHandler: ChannelDuplexHandler {
     private var flushScheduled = false
     private var closeCause: ConnectionCloseCause?
     private var closeReported = false
+    private var tableNotified = false
     private var receivedResponse = false
     private var wasActive = false
     /// When the last frame arrived from the peer (for ``ConnectionEnvironment/closeOnTimeout``).
@@ -241,8 +242,19 @@ final class RemotingChannelHandler: ChannelDuplexHandler {
     func close(cause: ConnectionCloseCause) {
         guard closeCause == nil else { return }
         closeCause = cause
+        forgetInTable(cause: cause)
         failAllPending(with: cause.error(address: address))
         context?.close(promise: nil)
+    }
+
+    /// Tells the connection table (once) that this connection is gone, before its pending requests fail and before
+    /// the close event: whoever reacts to either (a retry, a reconnect) must get a new connection, never this one.
+    private func forgetInTable(cause: ConnectionCloseCause) {
+        guard !tableNotified else { return }
+        tableNotified = true
+        environment.onClose(
+            ConnectionCloseReport(connectionID: connectionID, address: address, cause: cause, receivedResponse: receivedResponse,
+            wasActive: wasActive))
     }
 
     private func failAllPending(with error: RemotingError) {
@@ -260,6 +272,7 @@ final class RemotingChannelHandler: ChannelDuplexHandler {
         closeReported = true
         let cause = closeCause ?? .peerClosed
         closeCause = cause
+        forgetInTable(cause: cause)
         let error = cause.error(address: address)
         failAllPending(with: error)
         outbound = nil
@@ -272,9 +285,6 @@ final class RemotingChannelHandler: ChannelDuplexHandler {
         } else {
             emit(.close, closedByPeer: !cause.isLocal)
         }
-        environment.onClose(
-            ConnectionCloseReport(connectionID: connectionID, address: address, cause: cause, receivedResponse: receivedResponse,
-            wasActive: wasActive))
     }
 
     // MARK: Deadline timer

@@ -83,7 +83,7 @@ func startGroup(_ cluster: MockCluster, group: String, topic: String, members co
     cluster.createTopic(topic, queues: 4)
     let members = try (0..<count).map { _ in try startConsumer(cluster, group: group, topic: topic) }
     let queues = 4 * cluster.brokers.count
-    try await eventually(timeout: .seconds(15), "the group shares the \(queues) queues") {
+    try await eventually(timeout: .seconds(60), "the group shares the \(queues) queues") {
         exclusivelyOwned(members, topic: topic, queues: queues)
     }
     return members
@@ -107,7 +107,7 @@ struct ConsumerTests {
         var sent = Set<String>()
         for i in 0..<400 { sent.insert(try await producer.send(Message(topic: "C1", string: "m\(i)")).messageID) }
         let c = try startConsumer(cluster, group: "G1", topic: "C1")
-        try await eventually(timeout: .seconds(15), "all 400 received") { c.received.unique >= 400 }
+        try await eventually(timeout: .seconds(60), "all 400 received") { c.received.unique >= 400 }
         #expect(c.received.ids == sent)
         #expect(c.received.duplicates == 0)
         #expect(c.consumer.ownedQueues.filter { $0.topic == "C1" }.count == 8)
@@ -123,11 +123,11 @@ struct ConsumerTests {
         let cluster = try await MockCluster.start(.init(brokers: 2))
         cluster.createTopic("C2", queues: 4)
         var members = [try startConsumer(cluster, group: "G2", topic: "C2")]
-        try await eventually(timeout: .seconds(10)) { ownership(members, topic: "C2").count == 8 }
+        try await eventually(timeout: .seconds(60)) { ownership(members, topic: "C2").count == 8 }
         let clock = ContinuousClock()
         for _ in 0..<2 { members.append(try startConsumer(cluster, group: "G2", topic: "C2")) }
         let t0 = clock.now
-        try await eventually(timeout: .seconds(10), "3 members own disjoint queues covering all 8") {
+        try await eventually(timeout: .seconds(60), "3 members own disjoint queues covering all 8") {
             let o = ownership(members, topic: "C2")
             return o.count == 8 && o.values.allSatisfy { $0 == 1 } && members.allSatisfy { !$0.consumer.ownedQueues.isEmpty }
         }
@@ -136,7 +136,7 @@ struct ConsumerTests {
         await members[1].stop()
         let t1 = clock.now
         let rest = [members[0], members[2]]
-        try await eventually(timeout: .seconds(10), "2 members cover all 8 queues") { exclusivelyOwned(rest, topic: "C2", queues: 8) }
+        try await eventually(timeout: .seconds(60), "2 members cover all 8 queues") { exclusivelyOwned(rest, topic: "C2", queues: 8) }
         print("leave converged in \(clock.now - t1)")
         for m in rest { await m.stop() }
         await cluster.shutdown()
@@ -146,7 +146,7 @@ struct ConsumerTests {
         let cluster = try await MockCluster.start(.init(brokers: 2))
         cluster.createTopic("C3", queues: 4)
         let members = try (0..<3).map { _ in try startConsumer(cluster, group: "G3", topic: "C3") }
-        try await eventually(timeout: .seconds(10)) { exclusivelyOwned(members, topic: "C3", queues: 8) }
+        try await eventually(timeout: .seconds(60)) { exclusivelyOwned(members, topic: "C3", queues: 8) }
         let (producer, runner) = try startProducer(cluster)
         let total = 20_000
         let sent = try await withThrowingTaskGroup(of: String.self) { group -> Set<String> in
@@ -163,7 +163,7 @@ struct ConsumerTests {
             return out
         }
         #expect(sent.count == 50)
-        try await eventually(timeout: .seconds(30), "all received") {
+        try await eventually(timeout: .seconds(60), "all received") {
             members.reduce(0) { $0 + $1.received.unique } >= total
         }
         let all = members.reduce(into: [String: Int]()) { acc, m in
@@ -188,7 +188,7 @@ struct ConsumerTests {
         }
         let (producer, runner) = try startProducer(cluster)
         let id = try await producer.send(Message(topic: "C4", string: "poison")).messageID
-        try await eventually(timeout: .seconds(15), "dead-lettered") {
+        try await eventually(timeout: .seconds(60), "dead-lettered") {
             cluster.brokers[0].maxOffset(topic: "%DLQ%G4", queueId: 0) == 1
         }
         #expect(attempts.withLock { $0 } == 4)  // the first delivery and 3 retries
@@ -211,10 +211,10 @@ struct ConsumerTests {
                 $0.localOffsetDirectory = dir
             })
         }
-        try await eventually(timeout: .seconds(10)) { members.allSatisfy { $0.consumer.ownedQueues.count == 4 } }
+        try await eventually(timeout: .seconds(60)) { members.allSatisfy { $0.consumer.ownedQueues.count == 4 } }
         let (producer, runner) = try startProducer(cluster)
         for i in 0..<100 { _ = try await producer.send(Message(topic: "C5", string: "b\(i)")) }
-        try await eventually(timeout: .seconds(15)) { members.allSatisfy { $0.received.unique == 100 } }
+        try await eventually(timeout: .seconds(60)) { members.allSatisfy { $0.received.unique == 100 } }
         for m in members { await m.stop() }
         runner.cancel()
         await cluster.shutdown()
@@ -230,7 +230,7 @@ struct ConsumerTests {
         for i in 0..<200 {
             _ = try await producer.send(Message(topic: "C6", string: "\(i % 4)-\(i)"), shardingKey: "key\(i % 4)")
         }
-        try await eventually(timeout: .seconds(20)) { members.reduce(0) { $0 + $1.received.unique } >= 200 }
+        try await eventually(timeout: .seconds(60)) { members.reduce(0) { $0 + $1.received.unique } >= 200 }
         for m in members {
             for (_, offsets) in m.received.byQueue { #expect(offsets == offsets.sorted()) }
         }
@@ -257,7 +257,7 @@ struct ConsumerTests {
             if got.count == 40 { break }
         }
         // A slow reader: without acknowledgements pulling stops just past the threshold (50 + one batch of 10).
-        try await eventually(timeout: .seconds(5)) { consumer.cachedMessageCount > 50 }
+        try await eventually(timeout: .seconds(60)) { consumer.cachedMessageCount > 50 }
         try await stays(for: .milliseconds(200), "at most 60 cached") { consumer.cachedMessageCount <= 60 }
         for m in got { consumer.acknowledge(m) }
         task.cancel()

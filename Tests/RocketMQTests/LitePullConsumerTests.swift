@@ -100,7 +100,7 @@ struct LitePullConsumerTests {
         #expect(got.allSatisfy { $0.tags == "A" })
         // Once the consumer waits at the queue's end (its long poll held there), everything below was either polled
         // or not for this subscription: that is what gets committed.
-        try await eventually(timeout: .seconds(10), "long poll held at the end") { cluster.brokers[0].heldPullCount == 1 }
+        try await eventually(timeout: .seconds(60), "long poll held at the end") { cluster.brokers[0].heldPullCount == 1 }
         await lite.stop()
         #expect(cluster.brokers[0].committedOffset(group: "GLT", topic: "LT", queueId: 0) == 60)
         runner.cancel()
@@ -212,7 +212,7 @@ struct LitePullConsumerTests {
         let cluster = try await MockCluster.start(.init(brokers: 2))
         cluster.createTopic("L4", queues: 4)
         let members = try (0..<2).map { _ in try startLite(cluster, group: "GL4") { try $0.subscribe("L4") } }
-        try await eventually(timeout: .seconds(10), "two members own disjoint halves of 8 queues") {
+        try await eventually(timeout: .seconds(60), "two members own disjoint halves of 8 queues") {
             let all = members.flatMap(\.consumer.assignment)
             return all.count == 8 && Set(all).count == 8 && members.allSatisfy { $0.consumer.assignment.count == 4 }
         }
@@ -232,7 +232,7 @@ struct LitePullConsumerTests {
                 }
             }
         }
-        try await eventually(timeout: .seconds(15), "all 400 polled") { received.unique == 400 }
+        try await eventually(timeout: .seconds(60), "all 400 polled") { received.unique == 400 }
         #expect(received.ids == sent)
         #expect(received.duplicates == 0, "each message polled by one member once")
         #expect(foreign.total == 0, "only owned queues are polled")
@@ -258,7 +258,7 @@ struct LitePullConsumerTests {
             $0.pullBatchSize = 10
         }) { try $0.subscribe("L5") }
         // Nobody polls: pulling stops at the threshold (30), never more than one batch over it.
-        try await eventually(timeout: .seconds(10), "buffer filled to the threshold") { lite.consumer.bufferedMessageCount >= 30 }
+        try await eventually(timeout: .seconds(60), "buffer filled to the threshold") { lite.consumer.bufferedMessageCount >= 30 }
         try await stays(for: .milliseconds(200), "fewer than 40 buffered") { lite.consumer.bufferedMessageCount < 40 }
         // Polling makes room and pulling resumes, in order, to the end.
         let all = try await pollMessages(lite.consumer, count: 200)
@@ -272,7 +272,7 @@ struct LitePullConsumerTests {
         let cluster = try await MockCluster.start(.init(brokers: 1))
         cluster.createTopic("L6", queues: 2)
         let lite = try startLite(cluster, group: "GL6") { try $0.subscribe("L6") }
-        try await eventually(timeout: .seconds(10)) { lite.consumer.assignment.count == 2 }
+        try await eventually(timeout: .seconds(60)) { lite.consumer.assignment.count == 2 }
         let clock = ContinuousClock()
         let t0 = clock.now
         #expect(try await lite.consumer.poll(timeout: .milliseconds(300)).isEmpty)

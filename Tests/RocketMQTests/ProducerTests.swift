@@ -185,11 +185,11 @@ struct ProducerTests {
             #expect((0..<total).allSatisfy { stored.contains("d\($0)") })
             // Restart: the client re-registers (heartbeat on ACTIVE) and sends flow there again.
             try await draining.restart()
-            try await eventually(timeout: .seconds(15), "restarted broker takes sends again") {
+            try await eventually(timeout: .seconds(60), "restarted broker takes sends again") {
                 let r = try await producer.send(Message(topic: "Drain", string: "after-restart"))
                 return r.queue.brokerName == draining.name
             }
-            try await eventually(timeout: .seconds(10), "producer group re-registered: groups \(draining.producerGroups), connections \(draining.connectionCount)") {
+            try await eventually(timeout: .seconds(60), "producer group re-registered: groups \(draining.producerGroups), connections \(draining.connectionCount)") {
                 draining.producerGroups.contains("TestProducerGroup")
             }
         }
@@ -199,7 +199,7 @@ struct ProducerTests {
         try await withProducer(brokers: 3) { cluster, producer in
             cluster.createTopic("HB", queues: 1)
             _ = try await producer.send(Message(topic: "HB", string: "x"))
-            try await eventually(timeout: .seconds(10)) {
+            try await eventually(timeout: .seconds(60)) {
                 cluster.brokers.allSatisfy { $0.producerGroups.contains("TestProducerGroup") }
             }
         }
@@ -209,7 +209,7 @@ struct ProducerTests {
         try await withProducer(configure: { p, _ in p.sendTimeout = .milliseconds(800) }) { cluster, producer in
             cluster.createTopic("Paused", queues: 2)
             // Warm up (route, connections) with retries: the 800 ms deadline is for the paused sends below.
-            try await eventually(timeout: .seconds(30), "a warm-up send") {
+            try await eventually(timeout: .seconds(60), "a warm-up send") {
                 (try? await producer.send(Message(topic: "Paused", string: "warm"))) != nil
             }
             for b in cluster.brokers { b.pause() }

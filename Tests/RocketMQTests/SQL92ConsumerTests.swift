@@ -34,10 +34,10 @@ struct SQL92ConsumerTests {
         try consumer.subscribe("SQ1", sql: "(i >= 100 AND region = 'eu') OR (priority = 'high' AND TAGS = 'TagA')")
         let task = Task { try await consumer.run() }
 
-        try await eventually(timeout: .seconds(20), "\(expected.count) matching messages") { received.unique >= expected.count }
+        try await eventually(timeout: .seconds(60), "\(expected.count) matching messages") { received.unique >= expected.count }
         // Once the group's committed offsets cover every stored message, the broker has filtered them all: anything
         // else it let through would have been received by then.
-        try await eventually(timeout: .seconds(20), "offsets committed to the end") {
+        try await eventually(timeout: .seconds(60), "offsets committed to the end") {
             let committed = cluster.brokers.flatMap { b in (0..<4).compactMap { b.committedOffset(group: "SQG1", topic: "SQ1", queueId: $0) } }
             return committed.reduce(0, +) == 200
         }

@@ -106,9 +106,9 @@ extension LitePullConsumer {
         if !removed.isEmpty { await release(removed) }
         var started = 0
         var complete = true
+        let starts = await core.startOffsets(added, offsets: offsets, startPoint: configuration.startPoint, logger: logger)
         for queue in added {
-            guard let offset = await core.startOffset(queue, offsets: offsets, startPoint: configuration.startPoint, logger: logger)
-            else {
+            guard let offset = starts[queue] else {
                 complete = false
                 continue
             }

@@ -84,13 +84,15 @@ extension PushConsumer {
         let current = state.withLock { s in Set(s.processQueues.keys.filter { $0.topic == topic }) }
         let removed = Array(current.subtracting(allocated))
         var added = Array(allocated.subtracting(current)).sorted()
+        let clock = ContinuousClock()
+        let takeoverWaitEnds = clock.now + .milliseconds(200)
         if !removed.isEmpty { await release(removed) }
         if !added.isEmpty && !current.isEmpty && configuration.messageModel == .clustering {
             // Queues taken over from another member: give it a moment to finish and commit them (it releases them
             // in the same round), so this member starts from its final offset instead of redelivering. Then ask
             // again: a member that only lost its connection for a moment (and so vanished from the group) has
-            // re-registered by now, and keeps its queues.
-            try? await Task.sleep(for: .milliseconds(200))
+            // re-registered by now, and keeps its queues. This member's own releases above count toward the wait.
+            try? await Task.sleep(until: takeoverWaitEnds, clock: clock)
             if let again = await allocation(topic: topic, queues: all), again != allocated {
                 added = added.filter { again.contains($0) }
                 rebalanceNow()  // the group changed while waiting: one more round settles the rest
@@ -111,8 +113,10 @@ extension PushConsumer {
             added = locked
         }
         var started = 0
+        // Where each new queue starts, asked of the brokers at once rather than one queue after another.
+        let starts = await core.startOffsets(added, offsets: offsets, startPoint: configuration.startPoint, logger: logger)
         for queue in added {
-            guard let offset = await startOffset(queue) else { continue }
+            guard let offset = starts[queue] else { continue }
             let pq = ProcessQueue(queue: queue, nextOffset: offset)
             if configuration.orderly {
                 // Locked just now (the queue was not owned yet, so `lock` had no process queue to mark): pull and
@@ -165,11 +169,6 @@ extension PushConsumer {
         }
         for q in queues { offsets.remove(q) }
         if configuration.orderly { await unlock(queues) }
-    }
-
-    /// Where a newly owned queue starts (see ``ClientCore/startOffset(_:offsets:startPoint:logger:)``).
-    private func startOffset(_ queue: MessageQueue) async -> Int64? {
-        await core.startOffset(queue, offsets: offsets, startPoint: configuration.startPoint, logger: logger)
     }
 
     // MARK: orderly locks
@@ -271,6 +270,21 @@ extension ClientCore {
             }
             var out: [[String]] = []
             for await ids in tasks { if let ids { out.append(ids) } }
+            return out
+        }
+    }
+
+    /// Where each of `queues` starts (``startOffset(_:offsets:startPoint:logger:)``), asked concurrently; a queue
+    /// whose broker could not be asked is missing from the result.
+    func startOffsets(
+        _ queues: [MessageQueue], offsets: OffsetStore, startPoint: ConsumeStartPoint, logger: Logger
+    ) async -> [MessageQueue: Int64] {
+        await withTaskGroup(of: (MessageQueue, Int64?).self) { group in
+            for queue in queues {
+                group.addTask { (queue, await self.startOffset(queue, offsets: offsets, startPoint: startPoint, logger: logger)) }
+            }
+            var out: [MessageQueue: Int64] = [:]
+            for await (queue, offset) in group { out[queue] = offset }
             return out
         }
     }

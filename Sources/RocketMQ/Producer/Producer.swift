@@ -354,10 +354,15 @@ public final class Producer: Sendable, Service {
                     logger.debug("send failed; retrying", metadata: ["broker": "\(address)", "error": "\(error)"])
                     continue
                 }
-            } catch let error as RemotingError where error.kind == .reconnectBackoff {
+            } catch let error as RemotingError where error.kind == .reconnectBackoff || error.kind == .connectFailed {
                 // The broker's connection broke moments ago and its reconnect backoff fails requests fast, so that
-                // the send moves on to another broker at once. Nothing was sent: not an attempt, not a fault. When
-                // every broker is gated, wait a moment for the earliest gate to open (the deadline bounds this).
+                // the send moves on to another broker at once; or the connect was refused. Nothing was sent, so this
+                // is not an attempt: a broker reachable again within the send's deadline still gets the message
+                // (a refused connect is a fault, for the broker choice). When every broker is gated, wait a moment
+                // for the earliest gate to open (the deadline bounds this).
+                if error.kind == .connectFailed {
+                    core.recordSend(broker: queue.brokerName, latencyMillis: Self.millis(clock.now - began), failed: true)
+                }
                 sentNothing = true
                 lastError = Self.map(error)
                 lastBroker = queue.brokerName
