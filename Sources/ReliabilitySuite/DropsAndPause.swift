@@ -52,6 +52,9 @@ struct DropsAndPause: Scenario {
         await pause(Duration(seconds: settle))
 
         // Phase 1: drop every client connection (both brokers and the name server) every `dropEvery` seconds.
+        // Members that only blinked should keep their queues (a move costs redeliveries): how many queue ownerships
+        // changed over the drops is a figure (the fast test only asserts that the group converges again).
+        let ownedBeforeDrops = members.map { Set($0.consumer.ownedQueues) }
         ledger.enter("drops")
         let clock = ContinuousClock()
         let dropsEnd = clock.now + Duration(seconds: dropSeconds)
@@ -64,6 +67,7 @@ struct DropsAndPause: Scenario {
             await pause(Duration(seconds: dropEvery))
         }
         ledger.enter("after-drops")
+        let queuesMovedByDrops = zip(members, ownedBeforeDrops).reduce(0) { $0 + Set($1.0.consumer.ownedQueues).symmetricDifference($1.1).count } / 2
         say("drops over (\(drops) rounds): \(ledger.ackedCount) acked, \(ledger.failedCount) failed")
         await pause(Duration(seconds: settle))
 
@@ -133,6 +137,7 @@ struct DropsAndPause: Scenario {
         f.set("duplicates", tally.duplicates)
         f.set("failed_but_delivered", ledger.failedSet.intersectionCount(tally.received))
         f.set("reconnects", producer.statistics.reconnects)
+        f.set("queues_moved_by_drops", queuesMovedByDrops)
 
         f.goal(
             "deadlines honoured", ledger.overDeadline == 0 && hung == 0,

@@ -7,26 +7,12 @@ extension LitePullConsumer {
     /// Subscribe mode allocates each topic's queues among the group (as ``PushConsumer`` does); assign mode owns the
     /// assigned queues. Both start and stop pull tasks to match.
     func rebalanceLoop() async {
-        await withDiscardingTaskGroup { group in
-            group.addTask { await ClientCore.tick(every: self.configuration.rebalanceInterval) { self.rebalanceNow() } }
-            // Make the brokers know us before asking them who else is in the group.
-            await core.refreshAllRoutes()
-            await core.heartbeatAll()
-            rebalanceNow()
-            for await _ in rebalanceSignals {
-                if Task.isCancelled || isStopped { break }
-                // Let a burst of notifications (several brokers, several members) collapse into one round.
-                try? await Task.sleep(for: .milliseconds(20))
-                let complete = await rebalanceAll()
-                if !complete {
-                    // A queue could not start (its broker did not answer): try again soon, not at the next tick.
-                    group.addTask {
-                        try? await Task.sleep(for: .seconds(1))
-                        self.rebalanceNow()
-                    }
-                }
-            }
-            group.cancelAll()
+        await core.rebalanceLoop(
+            every: configuration.rebalanceInterval, signals: rebalanceSignals, request: { self.rebalanceNow() },
+            isStopping: { self.isStopped }
+        ) {
+            // A queue that could not start (its broker did not answer) is tried again soon, not at the next tick.
+            await self.rebalanceAll() ? nil : .seconds(1)
         }
     }
 

@@ -5,25 +5,18 @@ import RocketMQWire
 extension PushConsumer {
     /// One serial rebalance loop: at once on start, then on every signal (coalesced) and every `rebalanceInterval`.
     func rebalanceLoop() async {
-        await withDiscardingTaskGroup { group in
-            group.addTask { await ClientCore.tick(every: self.configuration.rebalanceInterval) { self.rebalanceNow() } }
-            // Make the brokers know us before asking them who else is in the group.
-            await core.refreshAllRoutes()
-            await core.heartbeatAll()
-            rebalanceNow()
-            for await _ in rebalanceSignals {
-                if Task.isCancelled || isStopping { break }
-                // Let a burst of notifications (several brokers, several members) collapse into one round.
-                try? await Task.sleep(for: .milliseconds(20))
-                let began = ContinuousClock.now
-                await rebalanceAll()
-                let took = ContinuousClock.now - began
-                state.withLock { s in
-                    s.rebalanceRounds += 1
-                    s.longestRebalanceRound = max(s.longestRebalanceRound, took)
-                }
+        await core.rebalanceLoop(
+            every: configuration.rebalanceInterval, signals: rebalanceSignals, request: { self.rebalanceNow() },
+            isStopping: { self.isStopping }
+        ) {
+            let began = ContinuousClock.now
+            await self.rebalanceAll()
+            let took = ContinuousClock.now - began
+            self.state.withLock { s in
+                s.rebalanceRounds += 1
+                s.longestRebalanceRound = max(s.longestRebalanceRound, took)
             }
-            group.cancelAll()
+            return nil
         }
     }
 
@@ -232,6 +225,34 @@ extension PushConsumer {
 
 /// Group membership and queue offsets, shared by the push and the lite pull consumer.
 extension ClientCore {
+    /// A consumer's serial rebalance loop: makes the brokers know this client (routes, heartbeats), then runs `round`
+    /// at once, on every signal (a burst coalesced over 20 ms) and every `interval`, until the signals end, the task
+    /// is cancelled or `isStopping()`. A round returning a delay asks for another round after it.
+    func rebalanceLoop(
+        every interval: Duration, signals: AsyncStream<Void>, request: @escaping @Sendable () -> Void,
+        isStopping: () -> Bool, round: () async -> Duration?
+    ) async {
+        await withDiscardingTaskGroup { group in
+            group.addTask { await ClientCore.tick(every: interval, request) }
+            // Make the brokers know us before asking them who else is in the group.
+            await refreshAllRoutes()
+            await heartbeatAll()
+            request()
+            for await _ in signals {
+                if Task.isCancelled || isStopping() { break }
+                // Let a burst of notifications (several brokers, several members) collapse into one round.
+                try? await Task.sleep(for: .milliseconds(20))
+                if let retry = await round() {
+                    group.addTask {
+                        try? await Task.sleep(for: retry)
+                        request()
+                    }
+                }
+            }
+            group.cancelAll()
+        }
+    }
+
     /// The group's members: the union of what every available broker of the topic reports
     /// (GET_CONSUMER_LIST_BY_GROUP); nil when none answered with a member list.
     ///
