@@ -45,6 +45,10 @@ public final class MockBroker: RequestProcessor, Sendable {
         var halfMessages: [Int64: HalfMessage] = [:]
         /// Parked (delayed, retried, timer) messages already delivered to their real topic.
         var deliveredParked: Set<ParkedKey> = []
+        /// Deliveries of parked messages still to come, by id: cancelled when the broker stops (a restart schedules
+        /// what is still owed from the store again).
+        var pendingDeliveries: [Int: Scheduled<Void>] = [:]
+        var nextDeliveryID = 0
         /// Compiled SQL92 expressions by text (Java's parser caches 100 too), failures included.
         var sqlCache: [String: Result<SQL92Expression, WireError>] = [:]
         var nextHoldID = 0
@@ -83,6 +87,8 @@ public final class MockBroker: RequestProcessor, Sendable {
             if s.store == nil || dir != nil {
                 s.store?.close()
                 s.store = try MessageStore(directory: dir)
+                // What was delivered is what the reopened store holds (rescheduleParked() reads it back).
+                s.deliveredParked = []
                 if let persisted {
                     s.topics = persisted.topics
                     s.offsets = persisted.offsets
@@ -93,8 +99,16 @@ public final class MockBroker: RequestProcessor, Sendable {
                 : nil
             s.registry = ClientRegistry()
             s.holds = [:]
+            // Serving from the first request the listener accepts: a client that reconnects at once after a restart
+            // must not be told "broker is stopping".
+            s.running = true
         }
-        try await server.start(port: port, processor: self)
+        do {
+            try await server.start(port: port, processor: self)
+        } catch {
+            state.withLock { $0.running = false }
+            throw error
+        }
         let scan = eventLoop.scheduleRepeatedTask(initialDelay: configuration.clientScanInterval, delay: configuration.clientScanInterval) { [weak self] _ in
             self?.expireClients()
         }
@@ -105,10 +119,7 @@ public final class MockBroker: RequestProcessor, Sendable {
         let check = eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { [weak self] _ in
             self?.checkTransactions()
         }
-        state.withLock {
-            $0.tasks = [scan, flush, check]
-            $0.running = true
-        }
+        state.withLock { $0.tasks = [scan, flush, check] }
         rescheduleParked()
         directory.register(self)
     }
@@ -116,16 +127,21 @@ public final class MockBroker: RequestProcessor, Sendable {
     /// Stops serving: leaves the routes, closes the listener and every connection, persists offsets.
     func stop() async {
         directory.unregister(self)
-        let (tasks, holds) = state.withLock { s -> ([RepeatedTask], [HeldPull]) in
+        let (tasks, holds, deliveries) = state.withLock { s -> ([RepeatedTask], [HeldPull], [Scheduled<Void>]) in
             s.running = false
             let t = s.tasks
             s.tasks = []
             let h = s.holds.values.flatMap { $0 }
             s.holds = [:]
-            return (t, h)
+            let d = Array(s.pendingDeliveries.values)
+            s.pendingDeliveries = [:]
+            return (t, h, d)
         }
         for t in tasks { t.cancel() }
         for h in holds { h.timeout?.cancel() }
+        // A stopped broker owes its parked messages until it starts again; then rescheduleParked() schedules them
+        // from the store at their original due times (a task left over from before the stop would race that).
+        for d in deliveries { d.cancel() }
         await server.stop()
         persistIfDirty()
         state.withLock {
