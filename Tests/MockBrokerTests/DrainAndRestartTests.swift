@@ -14,7 +14,9 @@ struct DrainAndRestartTests {
             let c = try await TestConnection.connect(broker.address)
             _ = try await c.call(.sendMessageV2, Wire.sendFields(topic: "D1"), body: ByteBuffer(string: "before"))
             let ns = try await TestConnection.connect(cluster.nameServerAddress)
-            let drain = Task { await broker.drain(grace: .seconds(3)) }
+            // A grace period longer than any of the checks below can take, however loaded the machine: the test ends
+            // it once they are done (a fixed 3 s grace made them race the close and fail with Closed()).
+            let drain = Task { await broker.drain(grace: .seconds(120)) }
             try await eventually("broker-a leaves the route") {
                 let r = try await ns.call(.getRouteInfoByTopic, ["topic": "D1"])
                 let route = try TopicRouteData(buffer: try #require(r.body))
@@ -24,6 +26,9 @@ struct DrainAndRestartTests {
             #expect(goAway.responseCode == .goAway && goAway.remark == "please go away" && goAway.extFields == nil)
             let old = try await c.call(.getMaxOffset, ["topic": "D1", "queueId": "0"], version: 399)
             #expect(old.responseCode == .success && old.field("offset") == "1")  // the GO_AWAY-ed send was not stored
+            // Still answering GO_AWAY (the grace period is not over), and still out of the routes.
+            #expect(try await c.call(.getMaxOffset, ["topic": "D1", "queueId": "0"]).responseCode == .goAway)
+            broker.endGracePeriod()
             await drain.value
             try await c.waitClosed()
             await #expect(throws: (any Error).self) { _ = try await TestConnection.connect(broker.address) }
