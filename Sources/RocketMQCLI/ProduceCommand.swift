@@ -22,6 +22,8 @@ struct ProduceCommand: AsyncParsableCommand {
     @Option(name: .customLong("compress-over"), help: "Compress bodies of at least this many bytes.") var compressOver = 4096
     @Option(help: "Sends in flight at once.") var concurrency = 64
     @Flag(help: "Send oneway (no answer awaited).") var oneway = false
+    @Option(name: .customLong("send-timeout"), help: "Seconds one send may take, retries included (Java's sendMsgTimeout, 3).")
+    var sendTimeout: Double = 3
 
     func validate() throws {
         guard count >= 0 else { throw ValidationError("--count must be >= 0") }
@@ -29,6 +31,7 @@ struct ProduceCommand: AsyncParsableCommand {
         guard concurrency >= 1, concurrency <= 100_000 else { throw ValidationError("--concurrency must be between 1 and 100000") }
         guard ["zstd", "zlib", "lz4", "none"].contains(compress) else { throw ValidationError("--compress must be zstd, zlib, lz4 or none") }
         guard compressOver >= 0 else { throw ValidationError("--compress-over must be >= 0") }
+        try ClusterOptions.validateSeconds(sendTimeout, "--send-timeout")
     }
 
     func run() async throws {
@@ -37,6 +40,7 @@ struct ProduceCommand: AsyncParsableCommand {
         var config = ProducerConfiguration(group: group)
         config.compression = compress == "none" ? nil : CompressionType(name: compress.uppercased())
         config.compressionThreshold = compressOver
+        config.sendTimeout = ClusterOptions.duration(seconds: sendTimeout)
         let producer = try Producer(configuration: config, client: cluster.clientConfiguration())
         let runner = Task { try await producer.run() }
         defer { runner.cancel() }

@@ -59,16 +59,31 @@ struct ClusterOptions: ParsableArguments {
     @Option(name: .customLong("log-level"), help: "Log level on stderr (trace ... critical).")
     var logLevel: String = "warning"
 
+    @Option(
+        name: .customLong("request-timeout"),
+        help: "Seconds to wait for each answer to a name server request (route, cluster info) and to heartbeats (Java's mqClientApiTimeout, 3).")
+    var requestTimeout: Double = 3
+
     func validate() throws {
         _ = try Self.parse(nameServer: namesrv)
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
         }
+        try Self.validateSeconds(requestTimeout, "--request-timeout")
     }
 
     func clientConfiguration() throws -> ClientConfiguration {
-        try Self.parse(nameServer: namesrv)
+        var config = try Self.parse(nameServer: namesrv)
+        config.requestTimeout = Self.duration(seconds: requestTimeout)
+        return config
     }
+
+    /// A positive number of seconds, at most a day.
+    static func validateSeconds(_ seconds: Double, _ option: String) throws {
+        guard seconds > 0, seconds <= 86_400 else { throw ValidationError("\(option) must be in (0, 86400] seconds") }
+    }
+
+    static func duration(seconds: Double) -> Duration { .milliseconds(Int64((seconds * 1000).rounded())) }
 
     /// A client configuration for `host:port[;host:port]`, or a validation error naming the bad part.
     static func parse(nameServer: String) throws -> ClientConfiguration {

@@ -22,7 +22,16 @@ final class MockBrokerProcess: Sendable {
         return Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("mock-broker")
     }
 
-    init(arguments: [String]) throws {
+    private init(process: Process, namesrv: String, brokers: [(name: String, address: String)]) {
+        self.process = process
+        self.namesrv = namesrv
+        self.brokers = brokers
+    }
+
+    /// Starts `mock-broker arguments...` and waits (at most `timeout`, then it is killed) for its READY line.
+    /// The blocking pipe read runs on a Dispatch thread, not on one of the few cooperative threads the other tests
+    /// share.
+    static func start(arguments: [String], timeout: Duration = .seconds(60)) async throws -> MockBrokerProcess {
         let process = Process()
         process.executableURL = Self.executable
         process.arguments = arguments
@@ -30,13 +39,23 @@ final class MockBrokerProcess: Sendable {
         process.standardOutput = stdout
         process.standardError = FileHandle.nullDevice
         try process.run()
+        let killer = Task {
+            try await Task.sleep(for: timeout)
+            process.terminate()  // closes its stdout: the read below ends without a READY line
+        }
+        defer { killer.cancel() }
         // The READY line is the first line on stdout.
-        var line = Data()
         let handle = stdout.fileHandleForReading
-        while !line.contains(UInt8(ascii: "\n")) {
-            let chunk = handle.availableData
-            guard !chunk.isEmpty else { break }
-            line.append(chunk)
+        let line = await withCheckedContinuation { (c: CheckedContinuation<Data, Never>) in
+            DispatchQueue.global().async {
+                var line = Data()
+                while !line.contains(UInt8(ascii: "\n")) {
+                    let chunk = handle.availableData
+                    guard !chunk.isEmpty else { break }
+                    line.append(chunk)
+                }
+                c.resume(returning: line)
+            }
         }
         let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         let fields = Dictionary(
@@ -46,14 +65,14 @@ final class MockBrokerProcess: Sendable {
             }, uniquingKeysWith: { a, _ in a })
         guard text.hasPrefix("READY "), let ns = fields["namesrv"], let list = fields["brokers"] else {
             process.terminate()
-            throw TestConnection.TimedOut(description: "no READY line, got \(text.debugDescription)")
+            throw TestConnection.TimedOut(description: "no READY line within \(timeout), got \(text.debugDescription)")
         }
-        self.process = process
-        self.namesrv = ns
-        self.brokers = list.split(separator: ",").compactMap { entry in
-            let parts = entry.split(separator: "@", maxSplits: 1)
-            return parts.count == 2 ? (String(parts[0]), String(parts[1])) : nil
-        }
+        return MockBrokerProcess(
+            process: process, namesrv: ns,
+            brokers: list.split(separator: ",").compactMap { entry in
+                let parts = entry.split(separator: "@", maxSplits: 1)
+                return parts.count == 2 ? (String(parts[0]), String(parts[1])) : nil
+            })
     }
 
     /// Sends SIGTERM and waits for the exit status.
@@ -72,7 +91,7 @@ final class MockBrokerProcess: Sendable {
 @Suite("mock-broker executable (end to end)", .heavy)
 struct ExecutableTests {
     @Test func readyLineServeAndGracefulSigterm() async throws {
-        let mock = try MockBrokerProcess(arguments: [
+        let mock = try await MockBrokerProcess.start(arguments: [
             "--namesrv-port", "0", "--broker-port", "0", "--brokers", "2", "--grace-period", "0.5",
         ])
         #expect(mock.brokers.map(\.name) == ["broker-a", "broker-b"])
@@ -97,8 +116,14 @@ struct ExecutableTests {
         process.standardError = stderr
         process.standardOutput = FileHandle.nullDevice
         try process.run()
-        process.waitUntilExit()
-        let text = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        // Read to the end, then reap, off the cooperative threads.
+        let text = await withCheckedContinuation { (c: CheckedContinuation<String, Never>) in
+            DispatchQueue.global().async {
+                let data = stderr.fileHandleForReading.readDataToEndOfFile()
+                process.waitUntilExit()
+                c.resume(returning: String(decoding: data, as: UTF8.self))
+            }
+        }
         #expect(process.terminationStatus != 0)
         #expect(text.contains("--brokers must be between 1 and 64"))
     }

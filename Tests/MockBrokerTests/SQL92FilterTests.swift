@@ -107,7 +107,8 @@ struct SQL92FilterTests {
             cluster.createTopic("S5", queues: 1)
             let consumer = try await TestConnection.connect(cluster.brokers[0].address)
             let producer = try await TestConnection.connect(cluster.brokers[0].address)
-            async let held = consumer.call(.pullMessage, Self.sqlPull(topic: "S5", suspend: 20_000), timeout: .seconds(30))
+            // Held far longer than the checks below take on a loaded machine: an expiry would answer it empty.
+            async let held = consumer.call(.pullMessage, Self.sqlPull(topic: "S5", suspend: 120_000), timeout: .seconds(180))
             try await eventually { cluster.brokers[0].heldPullCount == 1 }
             // The broker decides about held pulls before it answers a send, so this is settled once it returns.
             for (a, region) in [("9", "us"), ("1", "eu"), ("x", "eu")] {
@@ -151,7 +152,7 @@ struct SQL92FilterTests {
 
     @Test func executableFlagTurnsTheFilterOff() async throws {
         #expect(MockBrokerConfiguration(name: "b").enablePropertyFilter)
-        let mock = try MockBrokerProcess(arguments: [
+        let mock = try await MockBrokerProcess.start(arguments: [
             "--namesrv-port", "0", "--broker-port", "0", "--grace-period", "0", "--disable-property-filter",
         ])
         let broker = try await TestConnection.connect(mock.brokers[0].address)

@@ -90,10 +90,11 @@ final class TestConnection: Sendable {
         }
     }
 
-    /// Sends a request and waits for its response (at most `timeout`).
+    /// Sends a request and waits for its response (at most `timeout`: a deadline for a failing test, generous
+    /// because a loaded machine can take seconds to answer what takes a millisecond when quiet).
     func call(
         _ code: RequestCode, _ fields: ExtFields? = ExtFields(), body: ByteBuffer? = nil, version: Int32 = 479,
-        serializeType: SerializeType = .json, timeout: Duration = .seconds(5)
+        serializeType: SerializeType = .json, timeout: Duration = .seconds(30)
     ) async throws -> RemotingCommand {
         var command = RemotingCommand.request(code, extFields: fields, body: body)
         command.version = version
@@ -101,7 +102,7 @@ final class TestConnection: Sendable {
         return try await call(command, timeout: timeout)
     }
 
-    func call(_ command: RemotingCommand, timeout: Duration = .seconds(5)) async throws -> RemotingCommand {
+    func call(_ command: RemotingCommand, timeout: Duration = .seconds(30)) async throws -> RemotingCommand {
         var command = command
         command.opaque = state.withLockedValue {
             $0.nextOpaque += 1
@@ -139,7 +140,7 @@ final class TestConnection: Sendable {
     }
 
     /// Waits for a request the server pushes (e.g. NOTIFY_CONSUMER_IDS_CHANGED).
-    func nextPush(_ code: RequestCode, timeout: Duration = .seconds(5)) async throws -> RemotingCommand {
+    func nextPush(_ code: RequestCode, timeout: Duration = .seconds(30)) async throws -> RemotingCommand {
         let already = state.withLockedValue { s -> RemotingCommand? in
             guard let i = s.pushed.firstIndex(where: { $0.code == code.rawValue }) else { return nil }
             return s.pushed.remove(at: i)
@@ -174,7 +175,7 @@ final class TestConnection: Sendable {
     }
 
     /// Waits until the server closes the connection.
-    func waitClosed(timeout: Duration = .seconds(5)) async throws {
+    func waitClosed(timeout: Duration = .seconds(30)) async throws {
         let channel = self.channel
         try await withTimeout(timeout, "the server to close the connection") { try await channel.closeFuture.get() }
     }

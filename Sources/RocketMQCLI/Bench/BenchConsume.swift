@@ -55,10 +55,14 @@ struct BenchConsumeCommand: AsyncParsableCommand {
         var prefillRate = 0.0
         if prefill > 0 {
             note("consume: producing \(prefill) messages of \(load.size) B first")
+            // The prefill prepares the backlog; it is not what is measured, and any failed send fails the run. With
+            // 1000 sends in flight each one waits for the ~1000 queued before it: on a slow or loaded machine that
+            // passes the 3 s default (a prefill of 3000 lost 214 sends so on a loaded 2-core machine), so its
+            // sends get at least a minute.
             let settings = ProduceBench.Settings(
                 mode: .async, inFlight: 1000, topic: load.topic, body: load.body, tag: nil, group: "rocketmq_bench_prefill",
                 compression: .zstd, warmup: 0, duration: 86_400, count: prefill - 1, reportInterval: load.reportInterval,
-                progress: true)
+                progress: true, sendTimeout: max(ClusterOptions.duration(seconds: load.sendTimeout), .seconds(60)))
             let filled = try await ProduceBench.run(settings, on: bench, label: "prefill")
             guard filled.errors == 0 else { throw CLIFailure("prefill: \(filled.errors) sends failed") }
             prefillRate = filled.rate

@@ -47,7 +47,8 @@ struct BenchProduceCommand: AsyncParsableCommand {
         let settings = ProduceBench.Settings(
             mode: mode, inFlight: inFlight ?? mode.defaultInFlight, topic: load.topic, body: load.body, tag: tag,
             group: group, compression: compress == "none" ? nil : CompressionType(name: compress.uppercased()),
-            warmup: load.warmup, duration: load.duration, count: load.count, reportInterval: load.reportInterval)
+            warmup: load.warmup, duration: load.duration, count: load.count, reportInterval: load.reportInterval,
+            sendTimeout: ClusterOptions.duration(seconds: load.sendTimeout))
         let snapshot: BenchRecorder.Snapshot
         do {
             snapshot = try await ProduceBench.run(settings, on: bench, label: "produce")
@@ -84,12 +85,15 @@ enum ProduceBench {
         var reportInterval: Double
         /// Progress lines on stderr.
         var progress = true
+        /// The budget of one send, retries included.
+        var sendTimeout: Duration = .seconds(3)
     }
 
     /// Runs one producer against `target`: a checked first send, the warm-up, then the measured part.
     static func run(_ settings: Settings, on target: BenchTarget, label: String) async throws -> BenchRecorder.Snapshot {
         var config = ProducerConfiguration(group: settings.group)
         config.compression = settings.compression
+        config.sendTimeout = settings.sendTimeout
         let producer = try Producer(configuration: config, client: target.clientConfiguration(), eventLoopGroup: target.clientGroup)
         let runner = Task { try await producer.run() }
         defer { runner.cancel() }

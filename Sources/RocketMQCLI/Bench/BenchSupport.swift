@@ -41,8 +41,14 @@ struct BenchTargetOptions: ParsableArguments {
     @Option(name: .customLong("log-level"), help: "Log level on stderr (trace ... critical).")
     var logLevel: String = "warning"
 
+    @Option(
+        name: .customLong("request-timeout"),
+        help: "Seconds to wait for each answer to a name server request (route, cluster info) and to heartbeats (Java's mqClientApiTimeout, 3).")
+    var requestTimeout: Double = 3
+
     func validate() throws {
         guard (namesrv != nil) != embedded else { throw ValidationError("give either --namesrv or --embedded") }
+        try ClusterOptions.validateSeconds(requestTimeout, "--request-timeout")
         guard (1...16).contains(embeddedBrokers) else { throw ValidationError("--embedded-brokers must be between 1 and 16") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical") }
         if let namesrv { _ = try ClusterOptions.parse(nameServer: namesrv) }
@@ -62,6 +68,8 @@ struct BenchLoadOptions: ParsableArguments {
     @Option(help: "Warm-up seconds, not measured.") var warmup: Double = 1
     @Option(help: "Stop after this many measured messages instead of --duration.") var count: Int?
     @Option(name: .customLong("report-interval"), help: "Seconds between progress lines on stderr.") var reportInterval: Double = 1
+    @Option(name: .customLong("send-timeout"), help: "Seconds one send may take, retries included (Java's sendMsgTimeout, 3); a send past it counts as an error.")
+    var sendTimeout: Double = 3
 
     func validate() throws {
         guard (1...4 * 1024 * 1024).contains(size) else { throw ValidationError("--size must be between 1 and 4194304") }
@@ -70,6 +78,7 @@ struct BenchLoadOptions: ParsableArguments {
         if let count, count < 1 { throw ValidationError("--count must be >= 1") }
         guard reportInterval >= 0.1 else { throw ValidationError("--report-interval must be >= 0.1") }
         guard (1...1024).contains(queues) else { throw ValidationError("--queues must be between 1 and 1024") }
+        try ClusterOptions.validateSeconds(sendTimeout, "--send-timeout")
     }
 
     /// A readable, repetitive body of `size` bytes.
@@ -83,28 +92,39 @@ struct BenchLoadOptions: ParsableArguments {
 final class BenchTarget: Sendable {
     let nameServer: String
     let cluster: MockCluster?
+    /// The clients' request timeout (`--request-timeout`).
+    let requestTimeout: Duration
     /// The client's event loops: one dedicated loop when embedded (the mock cluster gets another), else the default.
     let clientGroup: any EventLoopGroup
     private let ownedGroups: [MultiThreadedEventLoopGroup]
 
-    private init(nameServer: String, cluster: MockCluster?, clientGroup: any EventLoopGroup, ownedGroups: [MultiThreadedEventLoopGroup]) {
+    private init(
+        nameServer: String, cluster: MockCluster?, requestTimeout: Duration, clientGroup: any EventLoopGroup,
+        ownedGroups: [MultiThreadedEventLoopGroup]
+    ) {
         self.nameServer = nameServer
         self.cluster = cluster
+        self.requestTimeout = requestTimeout
         self.clientGroup = clientGroup
         self.ownedGroups = ownedGroups
     }
 
     /// Connects to `--namesrv`, or starts the embedded cluster (with `topic` created) on its own event loop.
     static func start(_ options: BenchTargetOptions, topic: String?, queues: Int32) async throws -> BenchTarget {
+        let requestTimeout = ClusterOptions.duration(seconds: options.requestTimeout)
         guard options.embedded else {
             return BenchTarget(
-                nameServer: options.namesrv ?? "", cluster: nil, clientGroup: MultiThreadedEventLoopGroup.singleton, ownedGroups: [])
+                nameServer: options.namesrv ?? "", cluster: nil, requestTimeout: requestTimeout,
+                clientGroup: MultiThreadedEventLoopGroup.singleton, ownedGroups: [])
         }
-        return try await startEmbedded(brokers: options.embeddedBrokers, topic: topic, queues: queues, logLevel: options.logLevel)
+        return try await startEmbedded(
+            brokers: options.embeddedBrokers, topic: topic, queues: queues, logLevel: options.logLevel, requestTimeout: requestTimeout)
     }
 
     /// An in-process mock cluster on one event loop, and one more event loop for the client.
-    static func startEmbedded(brokers: Int, topic: String?, queues: Int32, logLevel: String, announce: Bool = true) async throws -> BenchTarget {
+    static func startEmbedded(
+        brokers: Int, topic: String?, queues: Int32, logLevel: String, requestTimeout: Duration = .seconds(3), announce: Bool = true
+    ) async throws -> BenchTarget {
         let serverGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let clientGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         var logger = Logger(label: "rocketmq.mock")
@@ -122,13 +142,16 @@ final class BenchTarget: Sendable {
             note("bench: embedded cluster, name server \(cluster.nameServerAddress), brokers \(cluster.brokers.map { "\($0.name)@\($0.address)" }.joined(separator: ","))")
         }
         return BenchTarget(
-            nameServer: cluster.nameServerAddress, cluster: cluster, clientGroup: clientGroup, ownedGroups: [serverGroup, clientGroup])
+            nameServer: cluster.nameServerAddress, cluster: cluster, requestTimeout: requestTimeout, clientGroup: clientGroup,
+            ownedGroups: [serverGroup, clientGroup])
     }
 
     var embedded: Bool { cluster != nil }
 
     func clientConfiguration() throws -> ClientConfiguration {
-        try ClusterOptions.parse(nameServer: nameServer)
+        var config = try ClusterOptions.parse(nameServer: nameServer)
+        config.requestTimeout = requestTimeout
+        return config
     }
 
     func shutdown() async {

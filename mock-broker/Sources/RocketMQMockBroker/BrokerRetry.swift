@@ -65,7 +65,7 @@ extension MockBroker {
             return .respond(response(to: request, r.code, r.remark))
         case .success(let (record, target, delay)):
             if let delay {
-                scheduleDelivery(of: record, to: target, after: delay)
+                state.withLock { scheduleDelivery(&$0, of: record, to: target, after: delay) }
             } else {
                 wakeHolds([QueueKey(topic: record.topic, queueId: record.queueId)])
             }

@@ -148,7 +148,7 @@ extension MockBroker {
                     commitLogOffset: record.commitLogOffset, storedAt: now, checks: 0,
                     checkAfterMillis: Int64(Double(after) * configuration.delayScale))
             } else if let realTopic, let deliverAfter {
-                scheduleDelivery(of: record, to: realTopic, after: deliverAfter)
+                scheduleDelivery(&s, of: record, to: realTopic, after: deliverAfter)
             } else {
                 wake.append(QueueKey(topic: topicName, queueId: queueId))
             }
@@ -233,12 +233,16 @@ extension MockBroker {
 
     /// Delivers a parked (delayed, retried or timer) message to `realTopic` after `delay`. The parked copy stays in the
     /// store, as in Java, so a restart can deliver what a stopped broker still owed (``rescheduleParked()``); a message
-    /// whose copy was already delivered is never delivered twice.
-    func scheduleDelivery(of parked: MessageRecord, to realTopic: String, after delay: TimeAmount) {
+    /// whose copy was already delivered is never delivered twice. Called with the state locked; the delivery is
+    /// cancelled if the broker stops first.
+    func scheduleDelivery(_ s: inout State, of parked: MessageRecord, to realTopic: String, after delay: TimeAmount) {
+        guard s.running else { return }  // stopped: the next start reschedules it from the store
         let parkedKey = Self.parkedKey(parked)
-        eventLoop.scheduleTask(in: delay) { [self] in
+        let id = s.nextDeliveryID
+        s.nextDeliveryID += 1
+        s.pendingDeliveries[id] = eventLoop.scheduleTask(in: delay) { [self] in
             let key = state.withLock { s -> QueueKey? in
-                guard s.running else { return nil }
+                guard s.pendingDeliveries.removeValue(forKey: id) != nil, s.running else { return nil }
                 if let parkedKey, s.deliveredParked.contains(parkedKey) { return nil }
                 let queueId = Int32(parked.properties[MessageProperty.realQueueId] ?? "") ?? 0
                 let topic = ensureTopic(&s, name: realTopic, queues: max(queueId + 1, 1))
@@ -272,11 +276,11 @@ extension MockBroker {
 
     /// At start: schedules every parked message of the store whose delivered copy is not in it yet, at its original
     /// due time (at once when that has passed), so delayed and timer messages survive a restart (with `--data-dir`, a
-    /// crash too) like Java's `ScheduleMessageService` offsets make them.
+    /// crash too) like Java's `ScheduleMessageService` offsets make them. Owed messages are delivered in due-time order
+    /// (store order for equal due times), whichever parking queue (delay level, timer) holds them.
     func rescheduleParked() {
-        let now = Self.nowMillis()
-        let owed = state.withLock { s -> [(record: MessageRecord, topic: String, due: Int64)] in
-            guard let store = s.store else { return [] }
+        let count = state.withLock { s -> Int in
+            guard s.running, let store = s.store else { return 0 }
             var parked: [(record: MessageRecord, key: ParkedKey, due: Int64)] = []
             for (queue, entries) in store.queues where queue.topic == Self.scheduleTopic || queue.topic == Self.timerTopic {
                 for entry in entries {
@@ -288,7 +292,7 @@ extension MockBroker {
                     parked.append((record, key, due))
                 }
             }
-            guard !parked.isEmpty else { return [] }
+            guard !parked.isEmpty else { return 0 }
             // The delivered copies: messages outside the parking topics that carry REAL_TOPIC.
             for (queue, entries) in store.queues
             where queue.topic != Self.scheduleTopic && queue.topic != Self.timerTopic && queue.topic != TopicConfig.halfTopic {
@@ -299,12 +303,17 @@ extension MockBroker {
                     }
                 }
             }
-            return parked.filter { !s.deliveredParked.contains($0.key) }.map { ($0.record, $0.key.realTopic, $0.due) }
+            // Sorted: the store's queues are a dictionary, so without it two overdue messages would be delivered in
+            // an order that changes from run to run.
+            let owed = parked.filter { !s.deliveredParked.contains($0.key) }
+                .sorted { ($0.due, $0.record.commitLogOffset) < ($1.due, $1.record.commitLogOffset) }
+            let now = Self.nowMillis()
+            for item in owed {
+                scheduleDelivery(&s, of: item.record, to: item.key.realTopic, after: .milliseconds(max(0, item.due - now)))
+            }
+            return owed.count
         }
-        for item in owed {
-            scheduleDelivery(of: item.record, to: item.topic, after: .milliseconds(max(0, item.due - now)))
-        }
-        if !owed.isEmpty { logger.info("delayed messages rescheduled after start", metadata: ["count": "\(owed.count)"]) }
+        if count > 0 { logger.info("delayed messages rescheduled after start", metadata: ["count": "\(count)"]) }
     }
 
     /// Whether a stored record's properties name a REAL_TOPIC (read from the bytes, without decoding the record).

@@ -45,12 +45,20 @@ public final class MockBroker: RequestProcessor, Sendable {
         var halfMessages: [Int64: HalfMessage] = [:]
         /// Parked (delayed, retried, timer) messages already delivered to their real topic.
         var deliveredParked: Set<ParkedKey> = []
+        /// Deliveries of parked messages still to come, by id: cancelled when the broker stops (a restart schedules
+        /// what is still owed from the store again).
+        var pendingDeliveries: [Int: Scheduled<Void>] = [:]
+        var nextDeliveryID = 0
         /// Compiled SQL92 expressions by text (Java's parser caches 100 too), failures included.
         var sqlCache: [String: Result<SQL92Expression, WireError>] = [:]
         var nextHoldID = 0
         var uniqueIDGenerator: UniqueIDGenerator?
         var tasks: [RepeatedTask] = []
         var running = false
+        /// Completed when the grace period of a drain in progress ends.
+        var graceOver: EventLoopPromise<Void>?
+        /// Counts starts: a drain stops the broker only if it was not stopped and started again meanwhile.
+        var generation = 0
     }
 
     init(configuration: MockBrokerConfiguration, group: EventLoopGroup, directory: BrokerDirectory, logger: Logger) {
@@ -83,6 +91,8 @@ public final class MockBroker: RequestProcessor, Sendable {
             if s.store == nil || dir != nil {
                 s.store?.close()
                 s.store = try MessageStore(directory: dir)
+                // What was delivered is what the reopened store holds (rescheduleParked() reads it back).
+                s.deliveredParked = []
                 if let persisted {
                     s.topics = persisted.topics
                     s.offsets = persisted.offsets
@@ -93,8 +103,17 @@ public final class MockBroker: RequestProcessor, Sendable {
                 : nil
             s.registry = ClientRegistry()
             s.holds = [:]
+            // Serving from the first request the listener accepts: a client that reconnects at once after a restart
+            // must not be told "broker is stopping".
+            s.running = true
+            s.generation += 1
         }
-        try await server.start(port: port, processor: self)
+        do {
+            try await server.start(port: port, processor: self)
+        } catch {
+            state.withLock { $0.running = false }
+            throw error
+        }
         let scan = eventLoop.scheduleRepeatedTask(initialDelay: configuration.clientScanInterval, delay: configuration.clientScanInterval) { [weak self] _ in
             self?.expireClients()
         }
@@ -105,10 +124,7 @@ public final class MockBroker: RequestProcessor, Sendable {
         let check = eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { [weak self] _ in
             self?.checkTransactions()
         }
-        state.withLock {
-            $0.tasks = [scan, flush, check]
-            $0.running = true
-        }
+        state.withLock { $0.tasks = [scan, flush, check] }
         rescheduleParked()
         directory.register(self)
     }
@@ -116,16 +132,24 @@ public final class MockBroker: RequestProcessor, Sendable {
     /// Stops serving: leaves the routes, closes the listener and every connection, persists offsets.
     func stop() async {
         directory.unregister(self)
-        let (tasks, holds) = state.withLock { s -> ([RepeatedTask], [HeldPull]) in
+        let (tasks, holds, deliveries, graceOver) = state.withLock { s -> ([RepeatedTask], [HeldPull], [Scheduled<Void>], EventLoopPromise<Void>?) in
             s.running = false
+            let g = s.graceOver
+            s.graceOver = nil
             let t = s.tasks
             s.tasks = []
             let h = s.holds.values.flatMap { $0 }
             s.holds = [:]
-            return (t, h)
+            let d = Array(s.pendingDeliveries.values)
+            s.pendingDeliveries = [:]
+            return (t, h, d, g)
         }
+        graceOver?.succeed()  // a drain in progress ends with this stop
         for t in tasks { t.cancel() }
         for h in holds { h.timeout?.cancel() }
+        // A stopped broker owes its parked messages until it starts again; then rescheduleParked() schedules them
+        // from the store at their original due times (a task left over from before the stop would race that).
+        for d in deliveries { d.cancel() }
         await server.stop()
         persistIfDirty()
         state.withLock {
@@ -137,13 +161,44 @@ public final class MockBroker: RequestProcessor, Sendable {
         }
     }
 
-    /// Graceful drain: leave the routes at once, answer GO_AWAY to new clients for `grace`, then stop.
+    /// Graceful drain: answer GO_AWAY to new clients, leave the routes at once, keep doing so for `grace` (or until
+    /// ``endGracePeriod()``), then stop.
     func drain(grace: TimeAmount) async {
-        directory.unregister(self)
+        // GO_AWAY first: a client that finds the broker gone from the routes must already be told to go away.
         server.updateFaults { $0.goingAway = true }
+        directory.unregister(self)
         logger.info("draining: answering GO_AWAY", metadata: ["grace": "\(grace)"])
-        try? await Task.sleep(for: .nanoseconds(grace.nanoseconds))
-        await stop()
+        let graceOver = eventLoop.makePromise(of: Void.self)
+        let (generation, previous) = state.withLock { s -> (Int, EventLoopPromise<Void>?) in
+            defer { s.graceOver = graceOver }
+            return (s.generation, s.graceOver)
+        }
+        previous?.succeed()  // a second drain takes over from the first
+        let end: @Sendable () -> Void = { [self] in
+            state.withLock { s in
+                if s.graceOver == graceOver { s.graceOver = nil }
+            }
+            graceOver.succeed()  // completing an already completed promise does nothing
+        }
+        let timer = eventLoop.scheduleTask(in: grace, end)
+        await withTaskCancellationHandler {
+            try? await graceOver.futureResult.get()
+        } onCancel: {
+            end()
+        }
+        timer.cancel()
+        // Not if the broker was killed meanwhile (and maybe restarted: that one is not draining).
+        if state.withLock({ $0.running && $0.generation == generation }) { await stop() }
+    }
+
+    /// Ends the grace period of a drain in progress now (as if it had been that short): the broker stops answering
+    /// GO_AWAY, closes its connections and stops. Does nothing when no drain is under way. For tests, which would
+    /// otherwise have to finish their checks within a fixed grace period.
+    public func endGracePeriod() {
+        state.withLock { s -> EventLoopPromise<Void>? in
+            defer { s.graceOver = nil }
+            return s.graceOver
+        }?.succeed()
     }
 
     // MARK: topics
