@@ -139,6 +139,7 @@ struct Story: Sendable {
         let measure = Task { await gaps.measure(consumers: { shared.members }) }
 
         try await pause(seconds * 0.2)
+        gaps.setPhase("join")
         try join(2)
         try await pause(seconds * 0.15)
         try join(3)
@@ -147,10 +148,12 @@ struct Story: Sendable {
             let broker = cluster.brokers[0]
             narrator.say("\(broker.name) drains: leaves the routes and answers GO_AWAY to every request for 1.5 s")
             gaps.setLive(broker.name, false)
+            gaps.setPhase("drain")
             await broker.drain(grace: .milliseconds(1500))
             narrator.say("\(broker.name) is down (sends so far: \(shared.acked.withLock { $0.count }) acknowledged, \(shared.failures.withLock { $0 }) failed)")
             try await pause(1)
             try await broker.restart()
+            gaps.setPhase("restart")
             gaps.setLive(broker.name, true)  // registered with the name server: its queues must be owned again
             narrator.say("\(broker.name) restarted on the same port; clients re-register on ACTIVE and rebalance")
         }
@@ -190,8 +193,8 @@ struct Story: Sendable {
             ("lost", "\(lost)"),
             ("duplicates", "\(tally.deliveries - tally.unique)"),
             ("rebalances", "\(rebalances)"),
-            ("longest unowned", cluster == nil ? "n/a (existing cluster)" : "\(Self.millis(longestUnowned)) ms"),
-            ("owned twice", cluster == nil ? "n/a (existing cluster)" : "\(Self.millis(longestTwice)) ms"),
+            ("longest unowned", cluster == nil ? "n/a (existing cluster)" : "\(longestUnowned)"),
+            ("owned twice", cluster == nil ? "n/a (existing cluster)" : "\(longestTwice)"),
             ("reconnects", "\(reconnects)"),
             ("GO_AWAYs handled", "\(goAways)"),
             ("send retries", "\(stats.retries)"),
@@ -312,10 +315,23 @@ final class OwnershipWatcher: Sendable {
 final class OwnershipGaps: Sendable {
     private struct State {
         var live: Set<String>
-        var unownedSince: [MessageQueue: ContinuousClock.Instant] = [:]
-        var twiceSince: [MessageQueue: ContinuousClock.Instant] = [:]
-        var longestUnowned: Duration = .zero
-        var longestTwice: Duration = .zero
+        var unownedSince: [MessageQueue: (at: ContinuousClock.Instant, phase: String)] = [:]
+        var twiceSince: [MessageQueue: (at: ContinuousClock.Instant, phase: String)] = [:]
+        var longestUnowned = Stretch()
+        var longestTwice = Stretch()
+        var phase = "steady"
+    }
+
+    /// The longest stretch seen, with its queue and the phase of the story it began in.
+    struct Stretch: CustomStringConvertible {
+        var length: Duration = .zero
+        var queue = ""
+        var phase = ""
+
+        var description: String {
+            let ms = length.components.seconds * 1000 + length.components.attoseconds / 1_000_000_000_000_000
+            return ms == 0 ? "0 ms" : "\(ms) ms (\(queue), \(phase))"
+        }
     }
 
     let topic: String
@@ -329,7 +345,10 @@ final class OwnershipGaps: Sendable {
     }
 
     /// The longest unowned and owned-twice stretches so far.
-    var longest: (unowned: Duration, twice: Duration) { state.withLock { ($0.longestUnowned, $0.longestTwice) } }
+    var longest: (unowned: Stretch, twice: Stretch) { state.withLock { ($0.longestUnowned, $0.longestTwice) } }
+
+    /// Names the phase of the story that stretches beginning from now belong to.
+    func setPhase(_ phase: String) { state.withLock { $0.phase = phase } }
 
     /// A broker entered or left the routes; a queue's stretch starts when its broker becomes live.
     func setLive(_ broker: String, _ live: Bool) {
@@ -366,12 +385,12 @@ final class OwnershipGaps: Sendable {
                     let q = MessageQueue(topic: topic, brokerName: broker, queueId: id)
                     let n = owners[q] ?? 0
                     if n == 0 && !closing {
-                        if s.unownedSince[q] == nil { s.unownedSince[q] = now }
+                        if s.unownedSince[q] == nil { s.unownedSince[q] = (now, s.phase) }
                     } else {
                         Self.close(&s.unownedSince, q, now, into: &s.longestUnowned)
                     }
                     if n > 1 && !closing {
-                        if s.twiceSince[q] == nil { s.twiceSince[q] = now }
+                        if s.twiceSince[q] == nil { s.twiceSince[q] = (now, s.phase) }
                     } else {
                         Self.close(&s.twiceSince, q, now, into: &s.longestTwice)
                     }
@@ -381,10 +400,10 @@ final class OwnershipGaps: Sendable {
     }
 
     private static func close(
-        _ since: inout [MessageQueue: ContinuousClock.Instant], _ q: MessageQueue, _ now: ContinuousClock.Instant,
-        into longest: inout Duration
+        _ since: inout [MessageQueue: (at: ContinuousClock.Instant, phase: String)], _ q: MessageQueue,
+        _ now: ContinuousClock.Instant, into longest: inout Stretch
     ) {
-        guard let began = since.removeValue(forKey: q) else { return }
-        longest = max(longest, now - began)
+        guard let began = since.removeValue(forKey: q), now - began.at > longest.length else { return }
+        longest = Stretch(length: now - began.at, queue: "\(q.brokerName):\(q.queueId)", phase: began.phase)
     }
 }

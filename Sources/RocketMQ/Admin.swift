@@ -56,7 +56,7 @@ public final class Admin: Sendable {
                 // Without setZeroIfNotFound=false a broker answers 0 for a group that never committed while the queue still
                 // starts at offset 0 in memory; an admin view must show "no committed offset" instead.
                 let fields = q.merged(["consumerGroup": core.configuration.wrap(group), "setZeroIfNotFound": "false"])
-                let r = try await core.invoke(.request(.queryConsumerOffset, extFields: fields), address: address, timeout: .seconds(5))
+                let r = try await core.invoke(.request(.queryConsumerOffset, extFields: fields), address: address, timeout: core.configuration.requestTimeout)
                 if r.responseCode == .success { committed = r.field("offset").flatMap { Int64($0) } }
             }
             var shown = queue
@@ -67,7 +67,7 @@ public final class Admin: Sendable {
     }
 
     private func ask(_ code: RequestCode, _ fields: ExtFields, _ address: String) async throws -> Int64 {
-        let r = try await core.invoke(.request(code, extFields: fields), address: address, timeout: .seconds(6))
+        let r = try await core.invoke(.request(code, extFields: fields), address: address, timeout: core.configuration.requestTimeout)
         guard r.responseCode == .success, let offset = r.field("offset").flatMap({ Int64($0) }) else {
             throw RocketMQError(.brokerError, r.remark ?? "offset query failed", responseCode: r.code)
         }
@@ -86,7 +86,7 @@ public final class Admin: Sendable {
             "writeQueueNums": String(queues), "perm": "6", "topicFilterType": "SINGLE_TAG", "topicSysFlag": "0", "order": "false",
         ]
         for (name, address) in targets.sorted(by: { $0.key < $1.key }) {
-            let r = try await core.invoke(.request(.updateAndCreateTopic, extFields: fields), address: address, timeout: .seconds(5))
+            let r = try await core.invoke(.request(.updateAndCreateTopic, extFields: fields), address: address, timeout: core.configuration.requestTimeout)
             guard r.responseCode == .success else {
                 throw RocketMQError(.brokerError, "\(name): \(r.remark ?? "refused")", responseCode: r.code)
             }

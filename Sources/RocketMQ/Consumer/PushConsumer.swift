@@ -53,6 +53,10 @@ public final class PushConsumer: Sendable, Service {
         /// Rebalance rounds run, and the longest (for diagnostics).
         var rebalanceRounds = 0
         var longestRebalanceRound: Duration = .zero
+        /// Each topic's queues in the route the last rebalance of it saw.
+        var routeQueues: [String: Set<MessageQueue>] = [:]
+        /// The current rebalance round left something undone (a route, member list or start offset it could not get).
+        var roundIncomplete = false
         var inFlight = 0
     }
 

@@ -10,13 +10,17 @@ extension PushConsumer {
             isStopping: { self.isStopping }
         ) {
             let began = ContinuousClock.now
+            self.state.withLock { $0.roundIncomplete = false }
             await self.rebalanceAll()
             let took = ContinuousClock.now - began
-            self.state.withLock { s in
+            let incomplete = self.state.withLock { s in
                 s.rebalanceRounds += 1
                 s.longestRebalanceRound = max(s.longestRebalanceRound, took)
+                return s.roundIncomplete
             }
-            return nil
+            // A route, member list or start offset that could not be had leaves queues unowned: try again soon rather
+            // than at the next signal or tick.
+            return incomplete ? .milliseconds(300) : nil
         }
     }
 
@@ -46,10 +50,14 @@ extension PushConsumer {
         let info: TopicRouteInfo?
         do { info = try await core.updateRoute(topic) } catch {
             logger.debug("rebalance: no route", metadata: ["topic": "\(topic)", "error": "\(error)"])
+            state.withLock { $0.roundIncomplete = true }
             return false
         }
         let all = info?.subscribeQueues ?? []
-        guard let mine = await allocation(topic: topic, queues: all) else { return false }
+        guard let mine = await allocation(topic: topic, queues: all) else {
+            state.withLock { $0.roundIncomplete = true }
+            return false
+        }
         return await apply(topic: topic, allocated: mine, queues: all)
     }
 
@@ -74,28 +82,45 @@ extension PushConsumer {
 
     /// Drops queues no longer allocated, adds new ones; returns whether anything changed.
     private func apply(topic: String, allocated: Set<MessageQueue>, queues all: [MessageQueue]) async -> Bool {
-        let current = state.withLock { s in Set(s.processQueues.keys.filter { $0.topic == topic }) }
+        let (current, routeBefore) = state.withLock { s in
+            defer { s.routeQueues[topic] = Set(all) }
+            return (Set(s.processQueues.keys.filter { $0.topic == topic }), s.routeQueues[topic])
+        }
         let removed = Array(current.subtracting(allocated))
-        var added = Array(allocated.subtracting(current)).sorted()
+        let added = Array(allocated.subtracting(current)).sorted()
         let clock = ContinuousClock()
         let takeoverWaitEnds = clock.now + .milliseconds(200)
         if !removed.isEmpty { await release(removed) }
-        if !added.isEmpty && !current.isEmpty && configuration.messageModel == .clustering {
+        // Queues that were not in the route this member last saw (a broker that came back) had no owner to wait for
+        // (a member that took one meanwhile acted on the same route and group, so it holds its own share): start them
+        // at once. Queues taken over from another member wait for it below.
+        let fresh = routeBefore.map { before in added.filter { !before.contains($0) } } ?? []
+        var takenOver = added.filter { !fresh.contains($0) }
+        var started = await start(fresh)
+        if !takenOver.isEmpty && !current.isEmpty && configuration.messageModel == .clustering {
             // Queues taken over from another member: give it a moment to finish and commit them (it releases them
             // in the same round), so this member starts from its final offset instead of redelivering. Then ask
             // again: a member that only lost its connection for a moment (and so vanished from the group) has
             // re-registered by now, and keeps its queues. This member's own releases above count toward the wait.
             try? await Task.sleep(until: takeoverWaitEnds, clock: clock)
             if let again = await allocation(topic: topic, queues: all), again != allocated {
-                added = added.filter { again.contains($0) }
+                takenOver = takenOver.filter { again.contains($0) }
                 rebalanceNow()  // the group changed while waiting: one more round settles the rest
             }
         }
+        started += await start(takenOver)
+        return !removed.isEmpty || started > 0
+    }
+
+    /// Starts pulling (and, orderly, consuming once locked) newly allocated `queues`; returns how many started.
+    private func start(_ queues: [MessageQueue]) async -> Int {
+        guard !queues.isEmpty else { return 0 }
+        var queues = queues
         var lockedAt: Int64 = 0
-        if configuration.orderly && !added.isEmpty {
+        if configuration.orderly {
             lockedAt = ClientCore.nowMillis()
-            let locked = await lock(added)
-            if locked.count < added.count {
+            let locked = await lock(queues)
+            if locked.count < queues.count {
                 // The previous owner still holds some (it unlocks them in its own rebalance): try again shortly
                 // rather than at the next periodic rebalance (Java's `rebalanceLater(500)`).
                 core.tasks.spawn { [weak self] in
@@ -103,13 +128,16 @@ extension PushConsumer {
                     self?.rebalanceNow()
                 }
             }
-            added = locked
+            queues = locked
         }
         var started = 0
         // Where each new queue starts, asked of the brokers at once rather than one queue after another.
-        let starts = await core.startOffsets(added, offsets: offsets, startPoint: configuration.startPoint, logger: logger)
-        for queue in added {
-            guard let offset = starts[queue] else { continue }
+        let starts = await core.startOffsets(queues, offsets: offsets, startPoint: configuration.startPoint, logger: logger)
+        for queue in queues {
+            guard let offset = starts[queue] else {
+                state.withLock { $0.roundIncomplete = true }
+                continue
+            }
             let pq = ProcessQueue(queue: queue, nextOffset: offset)
             if configuration.orderly {
                 // Locked just now (the queue was not owned yet, so `lock` had no process queue to mark): pull and
@@ -135,7 +163,7 @@ extension PushConsumer {
             }
             if begun { started += 1 }
         }
-        return !removed.isEmpty || started > 0
+        return started
     }
 
     /// Stops pulling `queues`, lets handlers already running on them finish (bounded), commits their offsets
