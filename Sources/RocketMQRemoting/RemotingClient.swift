@@ -99,7 +99,8 @@ public final class RemotingClient: Sendable {
     /// Routes requests the server pushes with one of `codes` to `processor` (replacing an earlier registration).
     ///
     /// A pushed request with no processor is answered REQUEST_CODE_NOT_SUPPORTED (remark
-    /// `" request type <code> not supported"`), unless it is oneway.
+    /// `" request type <code> not supported"`), unless it is oneway. Processors run as child tasks of ``run()``:
+    /// a client that registers processors must run it.
     public func register(_ processor: some RemotingRequestProcessor, for codes: [RequestCode]) {
         processors.register(processor, for: codes)
     }
