@@ -173,10 +173,13 @@ struct CLITests {
                 }
             }
 
+            // With its logs (rebalances, connections) on stderr, so that a failure says what the consumer did; and
+            // given longer than its own --timeout (plus its request timeout at start and shutdown), so that it ends
+            // with its own verdict rather than being killed.
             let consumed = try await CLI.run([
                 "consume", "--namesrv", ns, "--topic", "OffsetTopic", "--group", "OffsetGroup", "--from", "first",
-                "--expect", "40", "--timeout", "100",
-            ] + patient)
+                "--expect", "40", "--timeout", "100", "--log-level", "info",
+            ] + patient, timeout: .seconds(400))
             #expect(consumed.status == 0, "\(consumed.stderr)")
             // The consumer commits on shutdown: the group is caught up.
             let after = try await CLI.run(["offsets", "--namesrv", ns, "--topic", "OffsetTopic", "--group", "OffsetGroup"] + patient)
