@@ -36,6 +36,11 @@ final class WorkQueue: Sendable {
                 let ready = state.withLock { s -> (Item?, Bool) in
                     if let item = s.items.popFirst() { return (item, true) }
                     if s.finished { return (nil, true) }
+                    // Cancelled since the check above: the cancellation handler may already have run and found no
+                    // waiter to wake, so do not become one (a worker parked here forever kept run() from returning).
+                    // The flag is set before the handler runs, and the handler takes this lock, so one of the two
+                    // always sees the other.
+                    if Task.isCancelled { return (nil, true) }
                     s.waiters.append(continuation)
                     return (nil, false)
                 }
