@@ -292,7 +292,10 @@ public final class MockBroker: RequestProcessor, Sendable {
         let expired = state.withLock { $0.registry.expired(now: now, timeoutMillis: configuration.clientExpiry.nanoseconds / 1_000_000) }
         for connection in expired {
             logger.info("client heartbeat expired; closing", metadata: ["remote": "\(connection.remoteAddress)"])
-            connection.close()  // channelInactive unregisters it and notifies its groups
+            // Forget it first, then close, as Java's scanNotActiveChannel does: whoever sees the close (the client,
+            // a test) must find it gone. channelInactive then finds nothing left to remove.
+            connectionClosed(connection)
+            connection.close()
         }
     }
 }
