@@ -202,7 +202,9 @@ struct LitePullConsumerTests {
         for (q, messages) in Dictionary(grouping: rest, by: \.queue.queueId) {
             #expect(messages.first?.queueOffset == expected[q] ?? 0)
         }
-        #expect(try await successor.consumer.committedOffset(MessageQueue(topic: "L3", brokerName: broker.name, queueId: 0)) == expected[0])
+        // Nothing committed for a queue reads as 0 while it still starts at 0 (Java's QUERY_CONSUMER_OFFSET): on a loaded
+        // machine the first 25 polls can all come from queue 1.
+        #expect(try await successor.consumer.committedOffset(MessageQueue(topic: "L3", brokerName: broker.name, queueId: 0)) == expected[0] ?? 0)
         await successor.stop()
         runner.cancel()
         await cluster.shutdown()
