@@ -25,6 +25,7 @@ final class SendLedger: Sendable {
     func stop() { stopped.withLock { $0 = true } }
     var isStopped: Bool { stopped.withLock { $0 } }
     var acked: Set<String> { state.withLock { $0.acked } }
+    var ackedCount: Int { state.withLock { $0.acked.count } }
     var failures: [String] { state.withLock { $0.failures } }
     var slowest: Duration { state.withLock { $0.slowest } }
 
@@ -46,6 +47,12 @@ final class SendLedger: Sendable {
                 $0.slowest = max($0.slowest, took)
             }
         }
+    }
+
+    /// Waits (60 s at most) until `count` more sends than now have been acknowledged.
+    func waitForProgress(_ count: Int, _ what: String) async throws {
+        let mark = ackedCount
+        try await eventually(timeout: .seconds(60), what) { self.ackedCount >= mark + count }
     }
 
     /// `tasks` senders, each sending until ``stop()`` (or `limit` messages), pacing itself with `gap`.
@@ -136,13 +143,14 @@ struct ReliabilityTests {
         for i in 0..<8 { _ = try await producer.send(Message(topic: "R1", string: "warm-up \(i)")) }
         let ledger = SendLedger()
         let sending = Task { await ledger.run(producer, topic: "R1", tasks: 4, limit: 10_000, gap: .milliseconds(5)) }
-        // The fault: every client connection (brokers and name server) closed every 400 ms, 8 times.
-        for _ in 0..<8 {
-            try await Task.sleep(for: .milliseconds(400))
+        // The fault: every client connection (brokers and name server) closed 8 times, each time after the senders
+        // got 150 more acknowledgements (paced by progress, not by the clock: a loaded machine gets the same fault).
+        for round in 0..<8 {
+            try await ledger.waitForProgress(150, "round \(round): sends succeed again after the drops")
             for b in cluster.brokers { b.dropConnections() }
             cluster.nameServer.dropConnections()
         }
-        try await Task.sleep(for: .milliseconds(400))
+        try await ledger.waitForProgress(150, "sends succeed after the last drop")
         ledger.stop()
         await sending.value
         let acked = ledger.acked
@@ -300,9 +308,9 @@ struct ReliabilityTests {
         let (producer, runner) = try startProducer(cluster)
         let ledger = SendLedger()
         let sending = Task { await ledger.run(producer, topic: "R5", tasks: 2, limit: 10_000, gap: .milliseconds(5)) }
-        // join, leave, join, leave: one change every 600 ms.
+        // join, leave, join, leave: one change after every 200 more acknowledged sends.
         for step in 0..<4 {
-            try await Task.sleep(for: .milliseconds(600))
+            try await ledger.waitForProgress(200, "step \(step): sends go on")
             if step % 2 == 0 {
                 let m = try startConsumer(cluster, group: "RG5", topic: "R5")
                 members.append(m)

@@ -59,7 +59,7 @@ extension LitePullConsumer {
         if changed {
             state.withLock { $0.rebalances += 1 }
             metrics.rebalances.increment()
-            logger.info("rebalanced", metadata: ["queues": "\(assignment.map { "\($0.brokerName):\($0.queueId)" })"])
+            logger.info("rebalanced", metadata: ["queues": "\(assignment.map { "\($0.topic)@\($0.brokerName):\($0.queueId)" })"])
         }
         return complete
     }

@@ -41,7 +41,7 @@ extension PushConsumer {
         if changed {
             state.withLock { $0.rebalances += 1 }
             metrics.rebalances.increment()
-            logger.info("rebalanced", metadata: ["queues": "\(ownedQueues.map { "\($0.brokerName):\($0.queueId)" })"])
+            logger.info("rebalanced", metadata: ["queues": "\(ownedQueues.map { "\($0.topic)@\($0.brokerName):\($0.queueId)" })"])
         }
         return changed
     }
