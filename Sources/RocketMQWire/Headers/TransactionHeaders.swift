@@ -127,3 +127,101 @@ public struct CheckTransactionStateRequestHeader: RPCRequestHeader, Hashable {
         fields.put("nsd", nsd)
     }
 }
+
+/// The request header of PUSH_REPLY_MESSAGE_TO_CLIENT (326, broker to the requesting client) (Java
+/// `ReplyMessageRequestHeader`): the reply's send header as the replier sent it, plus where it was born and stored. The
+/// body is the reply's body as sent (compressed when `sysFlag` says so).
+public struct ReplyMessageRequestHeader: RPCRequestHeader, Hashable {
+    /// The replier's producer group.
+    public var producerGroup: String
+    /// The reply topic (`<cluster>_REPLY_TOPIC`).
+    public var topic: String
+    /// The replier's default topic (`TBW102`).
+    public var defaultTopic: String
+    /// The replier's default queue count.
+    public var defaultTopicQueueNums: Int32
+    /// The queue the replier chose.
+    public var queueId: Int32
+    /// The reply's sysFlag (compression bits).
+    public var sysFlag: Int32
+    /// When the replier sent it (ms).
+    public var bornTimestamp: Int64
+    /// The user flag.
+    public var flag: Int32
+    /// The reply's properties string (`CORRELATION_ID`, `REPLY_TO_CLIENT`, `PUSH_REPLY_TIME`, ...).
+    public var properties: String?
+    /// Reconsume count (0 for replies).
+    public var reconsumeTimes: Int32?
+    /// Unit mode (always written, `false` by default).
+    public var unitMode: Bool
+    /// The replier's address, `ip:port`.
+    public var bornHost: String
+    /// The broker's store address, `ip:port`.
+    public var storeHost: String
+    /// When the broker pushed it (ms).
+    public var storeTimestamp: Int64
+    /// The 5.x common fields (absent on the wire in practice).
+    public var rpc: RPCRequestFields
+
+    /// Creates a header.
+    public init(
+        producerGroup: String, topic: String, defaultTopic: String, defaultTopicQueueNums: Int32, queueId: Int32,
+        sysFlag: Int32, bornTimestamp: Int64, flag: Int32, properties: String?, reconsumeTimes: Int32?,
+        unitMode: Bool = false, bornHost: String, storeHost: String, storeTimestamp: Int64
+    ) {
+        self.producerGroup = producerGroup
+        self.topic = topic
+        self.defaultTopic = defaultTopic
+        self.defaultTopicQueueNums = defaultTopicQueueNums
+        self.queueId = queueId
+        self.sysFlag = sysFlag
+        self.bornTimestamp = bornTimestamp
+        self.flag = flag
+        self.properties = properties
+        self.reconsumeTimes = reconsumeTimes
+        self.unitMode = unitMode
+        self.bornHost = bornHost
+        self.storeHost = storeHost
+        self.storeTimestamp = storeTimestamp
+        self.rpc = RPCRequestFields()
+    }
+
+    public init(fields: ExtFields) throws {
+        producerGroup = try fields.required("producerGroup")
+        topic = try fields.required("topic")
+        defaultTopic = try fields.required("defaultTopic")
+        defaultTopicQueueNums = try fields.required("defaultTopicQueueNums")
+        queueId = try fields.required("queueId")
+        sysFlag = try fields.required("sysFlag")
+        bornTimestamp = try fields.required("bornTimestamp")
+        flag = try fields.required("flag")
+        properties = try fields.optional("properties")
+        reconsumeTimes = try fields.optional("reconsumeTimes")
+        unitMode = try fields.optional("unitMode") ?? false
+        bornHost = try fields.required("bornHost")
+        storeHost = try fields.required("storeHost")
+        storeTimestamp = try fields.required("storeTimestamp")
+        rpc = try RPCRequestFields(fields: fields)
+    }
+
+    public func encode(into fields: inout ExtFields) {
+        fields.put("producerGroup", producerGroup)
+        fields.put("topic", topic)
+        fields.put("defaultTopic", defaultTopic)
+        fields.put("defaultTopicQueueNums", defaultTopicQueueNums)
+        fields.put("queueId", queueId)
+        fields.put("sysFlag", sysFlag)
+        fields.put("bornTimestamp", bornTimestamp)
+        fields.put("flag", flag)
+        fields.put("properties", properties)
+        fields.put("reconsumeTimes", reconsumeTimes)
+        fields.put("unitMode", unitMode)
+        fields.put("bornHost", bornHost)
+        fields.put("storeHost", storeHost)
+        fields.put("storeTimestamp", storeTimestamp)
+        fields.put("ns", ns)
+        fields.put("nsd", nsd)
+        fields.put("bname", bname)
+        fields.put("oway", oway)
+    }
+}
