@@ -29,6 +29,9 @@ public struct RocketMQError: Error, Hashable, Sendable, CustomStringConvertible 
         public static let notRunning = Code("notRunning")
         /// The operation was cancelled.
         public static let cancelled = Code("cancelled")
+        /// A request-reply call got no reply within its timeout (Java's `RequestTimeoutException`); the request
+        /// itself was sent.
+        public static let requestTimeout = Code("requestTimeout")
 
         public var description: String { raw }
     }

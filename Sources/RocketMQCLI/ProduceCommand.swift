@@ -9,7 +9,7 @@ import Synchronization
 struct ProduceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "produce",
-        abstract: "Send messages; the last line is RESULT sent=N ok=N failed=N msgs_per_s=X mb_per_s=Y p50_ms=X p99_ms=X.")
+        abstract: "Send messages; the last line is RESULT sent=N ok=N failed=N msgs_per_s=X mb_per_s=Y p50_ms=X p99_ms=X (with --transaction also committed=N rolled_back=N unknown=N checks_answered=N).")
 
     @OptionGroup var cluster: ClusterOptions
     @Option(help: "The topic.") var topic: String
@@ -24,6 +24,12 @@ struct ProduceCommand: AsyncParsableCommand {
     @Flag(help: "Send oneway (no answer awaited).") var oneway = false
     @Option(name: .customLong("send-timeout"), help: "Seconds one send may take, retries included (Java's sendMsgTimeout, 3).")
     var sendTimeout: Double = 3
+    @Option(help: "Send transactional messages whose local transaction answers commit, rollback or unknown.")
+    var transaction: String?
+    @Option(name: .customLong("check-answer"), help: "What the transaction checker answers the broker's checks: commit or rollback.")
+    var checkAnswer = "commit"
+    @Option(help: "Seconds to stay after sending, answering transaction checks (ends early once every unknown one was answered).")
+    var linger: Double = 0
 
     func validate() throws {
         guard count >= 0 else { throw ValidationError("--count must be >= 0") }
@@ -32,6 +38,21 @@ struct ProduceCommand: AsyncParsableCommand {
         guard ["zstd", "zlib", "lz4", "none"].contains(compress) else { throw ValidationError("--compress must be zstd, zlib, lz4 or none") }
         guard compressOver >= 0 else { throw ValidationError("--compress-over must be >= 0") }
         try ClusterOptions.validateSeconds(sendTimeout, "--send-timeout")
+        if let transaction {
+            guard Self.resolution(transaction) != nil else { throw ValidationError("--transaction must be commit, rollback or unknown") }
+            guard !oneway else { throw ValidationError("--transaction cannot be combined with --oneway") }
+        }
+        guard ["commit", "rollback"].contains(checkAnswer) else { throw ValidationError("--check-answer must be commit or rollback") }
+        guard linger >= 0, linger <= 86_400 else { throw ValidationError("--linger must be between 0 and 86400 seconds") }
+    }
+
+    static func resolution(_ text: String) -> TransactionResolution? {
+        switch text {
+        case "commit": .commit
+        case "rollback": .rollback
+        case "unknown": .unknown
+        default: nil
+        }
     }
 
     func run() async throws {
@@ -41,7 +62,10 @@ struct ProduceCommand: AsyncParsableCommand {
         config.compression = compress == "none" ? nil : CompressionType(name: compress.uppercased())
         config.compressionThreshold = compressOver
         config.sendTimeout = ClusterOptions.duration(seconds: sendTimeout)
-        let producer = try Producer(configuration: config, client: cluster.clientConfiguration())
+        let local = transaction.flatMap(Self.resolution)
+        let checkAnswer = Self.resolution(self.checkAnswer) ?? .commit
+        let checker: TransactionChecker? = local == nil ? nil : { @Sendable _ in checkAnswer }
+        let producer = try Producer(configuration: config, client: cluster.clientConfiguration(), transactionChecker: checker)
         let runner = Task { try await producer.run() }
         defer { runner.cancel() }
 
@@ -76,9 +100,16 @@ struct ProduceCommand: AsyncParsableCommand {
                         message.properties["seq"] = String(i)
                         let t0 = clock.now
                         do {
-                            if oneway { try await producer.sendOneway(message) } else { _ = try await producer.send(message) }
+                            var resolved: TransactionResolution?
+                            if let local {
+                                resolved = try await producer.sendInTransaction(message) { _, _ in local }.resolution
+                            } else if oneway {
+                                try await producer.sendOneway(message)
+                            } else {
+                                _ = try await producer.send(message)
+                            }
                             let ms = Double((clock.now - t0).components.attoseconds) / 1e15 + Double((clock.now - t0).components.seconds) * 1000
-                            stats.withLock { $0.record(ms) }
+                            stats.withLock { $0.record(ms, resolved) }
                         } catch {
                             let first = stats.withLock { s -> Bool in
                                 s.failed += 1
@@ -92,14 +123,27 @@ struct ProduceCommand: AsyncParsableCommand {
         }
         progress.cancel()
         let elapsed = clock.now - start
+        if local != nil, linger > 0 {
+            // Stay to answer the brokers' checks of the unknown ones (and of earlier runs' halves).
+            let unknown = stats.withLock { $0.unknown }
+            let until = clock.now + ClusterOptions.duration(seconds: linger)
+            while clock.now < until, unknown == 0 || producer.statistics.transactionChecksAnswered < unknown {
+                try? await Task.sleep(for: .milliseconds(50))
+            }
+        }
         let seconds = max(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, 1e-9)
         var s = stats.withLock { $0 }
         s.latencies.sort()
         let ok = s.ok
-        print(String(
+        var result = String(
             format: "RESULT sent=%d ok=%d failed=%d msgs_per_s=%.1f mb_per_s=%.3f p50_ms=%.3f p99_ms=%.3f",
             count, ok, s.failed, Double(ok) / seconds, Double(ok * size) / seconds / 1_048_576,
-            s.percentile(0.50), s.percentile(0.99)))
+            s.percentile(0.50), s.percentile(0.99))
+        if local != nil {
+            result += " committed=\(s.committed) rolled_back=\(s.rolledBack) unknown=\(s.unknown)"
+                + " checks_answered=\(producer.statistics.transactionChecksAnswered)"
+        }
+        print(result)
         runner.cancel()
         _ = try? await runner.value
         if s.failed > 0 { throw ExitCode(1) }
@@ -109,10 +153,19 @@ struct ProduceCommand: AsyncParsableCommand {
         var ok = 0
         var failed = 0
         var latencies: [Double] = []
+        var committed = 0
+        var rolledBack = 0
+        var unknown = 0
 
-        mutating func record(_ ms: Double) {
+        mutating func record(_ ms: Double, _ resolution: TransactionResolution? = nil) {
             ok += 1
             latencies.append(ms)
+            switch resolution {
+            case .commit?: committed += 1
+            case .rollback?: rolledBack += 1
+            case .unknown?: unknown += 1
+            case nil: break
+            }
         }
 
         func percentile(_ p: Double) -> Double {

@@ -401,6 +401,7 @@ final class ClientCore: Sendable {
             // Cancelling run() cancels these children: the timers' sleeps throw, the event iteration and the background
             // tasks end.
         }
+        state.withLock { $0.running = false }
     }
 
     /// Calls `body` every `interval` until the task is cancelled.
@@ -576,6 +577,9 @@ final class ClientCore: Sendable {
     }
 
     var isStopped: Bool { state.withLock { $0.stopped } }
+
+    /// Whether ``run()`` is running (pushed requests are processed) and the client has not shut down.
+    var isRunning: Bool { state.withLock { $0.running && !$0.stopped } }
 }
 
 /// Wall-clock milliseconds (send timestamps, fault-tolerance windows).

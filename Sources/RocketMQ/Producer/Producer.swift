@@ -22,30 +22,51 @@ public final class Producer: Sendable, Service {
     public let configuration: ProducerConfiguration
     let core: ClientCore
     private let ids: UniqueIDGenerator
-    private let state = Mutex(ProducerState())
-    private let logger: Logger
+    let state = Mutex(ProducerState())
+    let logger: Logger
     private let metrics: ProducerMetrics
+    /// Answers the brokers' transaction checks (nil: this producer sends no transactional messages).
+    let transactionChecker: TransactionChecker?
+    /// Transaction checks waiting for a worker of ``run()``.
+    let checks: (stream: AsyncStream<TransactionCheck>, continuation: AsyncStream<TransactionCheck>.Continuation)
+    /// Request-reply calls waiting for their reply, by correlation id.
+    let replies: ReplyTable
 
     struct ProducerState {
         var topicIndex: [String: Int] = [:]
         var shutDown = false
         var stats = ProducerStatistics()
+        /// Topics whose route a request-reply call has fetched (and whose brokers it has heartbeated).
+        var requestTopics: Set<String> = []
     }
 
     /// Broker answers that make a send worth retrying elsewhere (Java's `retryResponseCodes`, 5.3).
     static let retryCodes: Set<Int32> = [17, 14, 1, 2, 16, 204, 205, 1500]
 
     /// Creates a producer. Nothing connects until the first send or ``run()``.
+    ///
+    /// - Parameters:
+    ///   - transactionChecker: answers the brokers' checks of this group's transactional messages whose outcome is
+    ///     not known (``sendInTransaction(_:execute:)`` answered ``TransactionResolution/unknown``, or its process
+    ///     died before answering). Required for ``sendInTransaction(_:execute:)``; checks are answered while ``run()``
+    ///     runs.
     public init(
         configuration: ProducerConfiguration, client: ClientConfiguration,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-        logger: Logger = Logger(label: "rocketmq.producer")
+        logger: Logger = Logger(label: "rocketmq.producer"),
+        transactionChecker: TransactionChecker? = nil
     ) throws {
         guard !configuration.group.isEmpty else { throw RocketMQError(.invalidArgument, "producer group is empty") }
         guard configuration.retries >= 0, configuration.sendTimeout > .zero else {
             throw RocketMQError(.invalidArgument, "retries must be >= 0 and sendTimeout positive")
         }
+        guard configuration.transactionCheckConcurrency > 0, configuration.transactionCheckBacklog >= 0 else {
+            throw RocketMQError(.invalidArgument, "transactionCheckConcurrency must be positive and transactionCheckBacklog >= 0")
+        }
         self.configuration = configuration
+        self.transactionChecker = transactionChecker
+        self.checks = AsyncStream.makeStream(of: TransactionCheck.self, bufferingPolicy: .bufferingOldest(configuration.transactionCheckBacklog))
+        self.replies = ReplyTable(eventLoop: eventLoopGroup.next())
         self.core = try ClientCore(configuration: client, eventLoopGroup: eventLoopGroup, logger: logger)
         var logger = logger
         logger[metadataKey: "rocketmq.client"] = "\(core.clientID)"
@@ -55,6 +76,11 @@ public final class Producer: Sendable, Service {
         self.ids = UniqueIDGenerator(ip: ip, pid: Int32(truncatingIfNeeded: getpid()), seed: Int32.random(in: .min ... .max))
         self.metrics = ProducerMetrics(group: configuration.group)
         core.registerProducer(group: client.wrap(configuration.group))
+        // As Java's producer (its `createTopicKey` in the publish table): TBW102's route puts the cluster's brokers in
+        // the address table, so they get heartbeats from the start and know this group's connection, which their
+        // transaction checks and pushed replies need before this producer has sent anything.
+        core.addTopic("TBW102")
+        registerPushedRequestProcessors()
     }
 
     /// Counters since this producer was created.
@@ -72,7 +98,12 @@ public final class Producer: Sendable, Service {
     /// Runs the background work until cancelled or a graceful shutdown; then unregisters and closes connections.
     public func run() async throws {
         await withGracefulShutdownHandler {
-            await cancelWhenGracefulShutdown { await self.core.run() }
+            await cancelWhenGracefulShutdown {
+                await withDiscardingTaskGroup { group in
+                    group.addTask { await self.core.run() }
+                    group.addTask { await self.answerTransactionChecks() }
+                }
+            }
         } onGracefulShutdown: {}
         // run() is usually cancelled by now; the unregister requests must not be.
         await Task { await self.shutdown() }.value  // unstructured: awaited at once; shields shutdown from run()'s cancellation
@@ -85,6 +116,7 @@ public final class Producer: Sendable, Service {
             return !s.shutDown
         }
         guard first else { return }
+        replies.failAll(RocketMQError(.notRunning, "the producer shut down before the reply arrived"))
         await core.unregister(producerGroup: core.configuration.wrap(configuration.group), consumerGroup: nil)
         await core.shutdown()
     }
@@ -175,6 +207,8 @@ public final class Producer: Sendable, Service {
         var header: SendMessageRequestHeader
         var uniqueKey: String
         var code: RequestCode = .sendMessageV2
+        /// The whole budget of the send (``ProducerConfiguration/sendTimeout`` when nil).
+        var timeout: Duration?
 
         func fields() -> ExtFields {
             var f = ExtFields()
@@ -183,7 +217,7 @@ public final class Producer: Sendable, Service {
         }
     }
 
-    private func send(_ message: Message, queueSelector: (@Sendable ([MessageQueue]) -> MessageQueue?)?) async throws -> SendResult {
+    func send(_ message: Message, queueSelector: (@Sendable ([MessageQueue]) -> MessageQueue?)?) async throws -> SendResult {
         let prepared = try prepare(message)
         return try await deliver(prepared, selector: queueSelector)
     }
@@ -230,12 +264,18 @@ public final class Producer: Sendable, Service {
             unitMode: false, batch: batch)
     }
 
-    private func prepare(_ message: Message) throws -> PreparedSend {
+    /// Validates `message` and turns it into a send request: its properties (plus `system`, which RocketMQ reserves
+    /// and users may not set), a fresh UNIQ_KEY, the body compressed when large, `sysFlag` or-ed into the header's.
+    /// `namespaced: false` sends to the topic as named (system topics such as the reply topic).
+    func prepare(
+        _ message: Message, system: [(String, String)] = [], sysFlag extraSysFlag: Int32 = 0, namespaced: Bool = true
+    ) throws -> PreparedSend {
         if state.withLock({ $0.shutDown }) { throw RocketMQError(.notRunning, "the producer is shut down") }
         try validate(message)
-        let props = properties(of: message)
+        var props = properties(of: message)
+        for (key, value) in system { props[key] = value }
         var body = message.body
-        var sysFlag: Int32 = 0
+        var sysFlag: Int32 = extraSysFlag
         if let type = configuration.compression, body.readableBytes >= configuration.compressionThreshold {
             do {
                 let compressed = try Compression.compress(body.readableBytesView, type: type, level: configuration.compressionLevel)
@@ -253,7 +293,7 @@ public final class Producer: Sendable, Service {
                 logger.warning("compression failed; sending uncompressed", metadata: ["error": "\(error)"])
             }
         }
-        let topic = core.configuration.wrap(message.topic)
+        let topic = namespaced ? core.configuration.wrap(message.topic) : message.topic
         return PreparedSend(
             topic: topic, body: body,
             header: makeHeader(topic: topic, sysFlag: sysFlag, flag: message.flag, properties: props.encoded, batch: false),
@@ -280,7 +320,7 @@ public final class Producer: Sendable, Service {
         throw RocketMQError(.topicNotFound, "no route for topic \(topic) (and no TBW102 route to auto-create it)")
     }
 
-    private func pickQueue(topic: String, avoiding lastBroker: String?, selector: (@Sendable ([MessageQueue]) -> MessageQueue?)?) async throws -> MessageQueue {
+    func pickQueue(topic: String, avoiding lastBroker: String?, selector: (@Sendable ([MessageQueue]) -> MessageQueue?)?) async throws -> MessageQueue {
         let queues = try await publishQueues(topic)
         if let selector {
             guard let q = selector(queues) else { throw RocketMQError(.invalidArgument, "the queue selector chose no queue") }
@@ -302,10 +342,11 @@ public final class Producer: Sendable, Service {
         return fallback ?? queues[start % queues.count]
     }
 
-    private func deliver(_ prepared: PreparedSend, selector: (@Sendable ([MessageQueue]) -> MessageQueue?)?) async throws -> SendResult {
+    func deliver(_ prepared: PreparedSend, selector: (@Sendable ([MessageQueue]) -> MessageQueue?)?) async throws -> SendResult {
         let clock = ContinuousClock()
         let start = clock.now
-        let deadline = start + configuration.sendTimeout
+        let budget = prepared.timeout ?? configuration.sendTimeout
+        let deadline = start + budget
         let attempts = selector == nil ? configuration.retries + 1 : 1
         var lastBroker: String?
         var lastError: RocketMQError?
@@ -392,7 +433,7 @@ public final class Producer: Sendable, Service {
         state.withLock { $0.stats.failed += 1 }
         if clock.now >= deadline, lastError?.code != .invalidArgument {
             throw RocketMQError(
-                .timeout, "send to \(prepared.topic) did not succeed within \(configuration.sendTimeout)"
+                .timeout, "send to \(prepared.topic) did not succeed within \(budget)"
                     + (lastError.map { "; last error: \($0)" } ?? ""), isRetryable: true)
         }
         throw lastError ?? RocketMQError(.timeout, "send to \(prepared.topic) timed out", isRetryable: true)
@@ -469,6 +510,16 @@ public struct ProducerStatistics: Sendable, Hashable {
     public var goAways = 0
     /// Connections re-established to an address connected before.
     public var reconnects = 0
+    /// Transactional messages sent (half messages stored).
+    public var transactionsSent = 0
+    /// Transaction checks from brokers answered by the ``TransactionChecker``.
+    public var transactionChecksAnswered = 0
+    /// Transaction checks dropped because the check backlog was full (the broker asks again later).
+    public var transactionChecksDropped = 0
+    /// Request-reply calls answered by their reply.
+    public var repliesReceived = 0
+    /// Replies that arrived for no waiting call (it had timed out or was cancelled): dropped.
+    public var lateReplies = 0
 }
 
 /// Argument checks shared by producers and consumers (Java's `Validators`).

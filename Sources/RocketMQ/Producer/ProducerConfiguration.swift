@@ -24,6 +24,11 @@ public struct ProducerConfiguration: Sendable {
     /// Retry on another broker when the broker stored the message but reports a flush/slave problem
     /// (`retryAnotherBrokerWhenNotStoreOK`, false).
     public var retryAnotherBrokerWhenNotStoreOK = false
+    /// Transaction checks answered at once (Java's `checkThreadPoolMaxSize`, 1); more wait in a backlog.
+    public var transactionCheckConcurrency = 4
+    /// Transaction checks waiting beyond ``transactionCheckConcurrency`` (`checkRequestHoldMax`, 2000). A check that
+    /// finds the backlog full is dropped with a warning; the broker asks again at its next check interval.
+    public var transactionCheckBacklog = 2000
 
     /// Creates a configuration for producer group `group`.
     public init(group: String) {
