@@ -69,6 +69,7 @@ let headerTypes: [any RemotingHeader.Type] = [
     SendMessageResponseHeader.self,
     EndTransactionRequestHeader.self,
     CheckTransactionStateRequestHeader.self,
+    ReplyMessageRequestHeader.self,
 ]
 
 /// Frames: a stream as a connection's decoder sees it, or one frame without its length prefix.

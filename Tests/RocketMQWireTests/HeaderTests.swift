@@ -158,6 +158,16 @@ struct HeaderTests {
                 "CheckTransactionStateRequestHeader",
                 "topic tranStateTableOffset commitLogOffset msgId transactionId offsetMsgId")),
         FullHeader(
+            ReplyMessageRequestHeader(
+                producerGroup: "PG", topic: "DefaultCluster_REPLY_TOPIC", defaultTopic: "TBW102", defaultTopicQueueNums: 4,
+                queueId: 0, sysFlag: 1, bornTimestamp: 1_700_000_000_000, flag: 2, properties: "a\u{1}b\u{2}",
+                reconsumeTimes: 0, unitMode: true, bornHost: "127.0.0.1:1", storeHost: "127.0.0.1:2",
+                storeTimestamp: 1_700_000_000_001, ns: "ns", nsd: true, bname: "b", oway: true, lo: true),
+            JavaHeaderClass(
+                "ReplyMessageRequestHeader",
+                "producerGroup topic defaultTopic defaultTopicQueueNums queueId sysFlag bornTimestamp flag properties reconsumeTimes unitMode bornHost storeHost storeTimestamp",
+                topicHeader: true)),
+        FullHeader(
             GetConsumerRunningInfoRequestHeader(
                 consumerGroup: "CG", clientId: "c@1", jstackEnable: true, ns: "ns", nsd: true, bname: "b", oway: true),
             JavaHeaderClass("GetConsumerRunningInfoRequestHeader", "consumerGroup clientId jstackEnable")),

@@ -162,12 +162,15 @@ public struct ReplyMessageRequestHeader: RPCRequestHeader, Hashable {
     public var storeTimestamp: Int64
     /// The 5.x common fields (absent on the wire in practice).
     public var rpc: RPCRequestFields
+    /// Logic queue marker (5.x `TopicRequestHeader.lo`).
+    public var lo: Bool?
 
     /// Creates a header.
     public init(
         producerGroup: String, topic: String, defaultTopic: String, defaultTopicQueueNums: Int32, queueId: Int32,
         sysFlag: Int32, bornTimestamp: Int64, flag: Int32, properties: String?, reconsumeTimes: Int32?,
-        unitMode: Bool = false, bornHost: String, storeHost: String, storeTimestamp: Int64
+        unitMode: Bool = false, bornHost: String, storeHost: String, storeTimestamp: Int64,
+        ns: String? = nil, nsd: Bool? = nil, bname: String? = nil, oway: Bool? = nil, lo: Bool? = nil
     ) {
         self.producerGroup = producerGroup
         self.topic = topic
@@ -183,7 +186,8 @@ public struct ReplyMessageRequestHeader: RPCRequestHeader, Hashable {
         self.bornHost = bornHost
         self.storeHost = storeHost
         self.storeTimestamp = storeTimestamp
-        self.rpc = RPCRequestFields()
+        self.rpc = RPCRequestFields(ns: ns, nsd: nsd, bname: bname, oway: oway)
+        self.lo = lo
     }
 
     public init(fields: ExtFields) throws {
@@ -202,26 +206,28 @@ public struct ReplyMessageRequestHeader: RPCRequestHeader, Hashable {
         storeHost = try fields.required("storeHost")
         storeTimestamp = try fields.required("storeTimestamp")
         rpc = try RPCRequestFields(fields: fields)
+        lo = try fields.optional("lo")
     }
 
     public func encode(into fields: inout ExtFields) {
-        fields.put("producerGroup", producerGroup)
         fields.put("topic", topic)
-        fields.put("defaultTopic", defaultTopic)
-        fields.put("defaultTopicQueueNums", defaultTopicQueueNums)
-        fields.put("queueId", queueId)
-        fields.put("sysFlag", sysFlag)
-        fields.put("bornTimestamp", bornTimestamp)
-        fields.put("flag", flag)
-        fields.put("properties", properties)
-        fields.put("reconsumeTimes", reconsumeTimes)
-        fields.put("unitMode", unitMode)
-        fields.put("bornHost", bornHost)
-        fields.put("storeHost", storeHost)
-        fields.put("storeTimestamp", storeTimestamp)
         fields.put("ns", ns)
-        fields.put("nsd", nsd)
+        fields.put("bornTimestamp", bornTimestamp)
+        fields.put("storeHost", storeHost)
+        fields.put("properties", properties)
+        fields.put("producerGroup", producerGroup)
+        fields.put("lo", lo)
+        fields.put("unitMode", unitMode)
         fields.put("bname", bname)
         fields.put("oway", oway)
+        fields.put("defaultTopic", defaultTopic)
+        fields.put("bornHost", bornHost)
+        fields.put("defaultTopicQueueNums", defaultTopicQueueNums)
+        fields.put("queueId", queueId)
+        fields.put("flag", flag)
+        fields.put("sysFlag", sysFlag)
+        fields.put("reconsumeTimes", reconsumeTimes)
+        fields.put("storeTimestamp", storeTimestamp)
+        fields.put("nsd", nsd)
     }
 }
