@@ -124,6 +124,10 @@ let package = Package(
         // Small runnable examples; each takes the name server address as its first argument.
         .executableTarget(name: "SimpleProducer", dependencies: ["RocketMQ"], path: "Examples/SimpleProducer"),
         .executableTarget(name: "BatchAndOrderedProducer", dependencies: ["RocketMQ"], path: "Examples/BatchAndOrderedProducer"),
+        .executableTarget(name: "TransactionalProducer", dependencies: ["RocketMQ"], path: "Examples/TransactionalProducer"),
+        .executableTarget(
+            name: "RequestReply", dependencies: ["RocketMQ", .product(name: "NIOCore", package: "swift-nio")],
+            path: "Examples/RequestReply"),
         // Fault scenarios with figures: one subcommand per scenario (build with -c release; Scripts/soak.sh).
         .executableTarget(
             name: "ReliabilitySuite",
