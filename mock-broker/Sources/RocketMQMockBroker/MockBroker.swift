@@ -27,13 +27,6 @@ public final class MockBroker: RequestProcessor, Sendable {
         var timeout: Scheduled<Void>?
     }
 
-    struct HalfMessage {
-        var commitLogOffset: Int64
-        var storedAt: Int64
-        var checks: Int
-        var checkAfterMillis: Int64
-    }
-
     struct State {
         var store: MessageStore?
         var topics: [String: TopicConfig] = [:]
@@ -42,7 +35,8 @@ public final class MockBroker: RequestProcessor, Sendable {
         var offsetsDirty = false
         var locks: LockTable
         var holds: [QueueKey: [HeldPull]] = [:]
-        var halfMessages: [Int64: HalfMessage] = [:]
+        /// Transactions pending and ended, derived from the store at start (``rebuildTransactions()``).
+        var transactions = TransactionTable()
         /// Parked (delayed, retried, timer) messages already delivered to their real topic.
         var deliveredParked: Set<ParkedKey> = []
         /// Deliveries of parked messages still to come, by id: cancelled when the broker stops (a restart schedules
@@ -103,6 +97,8 @@ public final class MockBroker: RequestProcessor, Sendable {
                 : nil
             s.registry = ClientRegistry()
             s.holds = [:]
+            // Pending and ended transactions are what the store says (before the first request can add to it).
+            if let store = s.store { s.transactions = TransactionTable.rebuild(from: store) }
             // Serving from the first request the listener accepts: a client that reconnects at once after a restart
             // must not be told "broker is stopping".
             s.running = true
@@ -241,7 +237,7 @@ public final class MockBroker: RequestProcessor, Sendable {
             case .unregisterClient: return try unregister(request, from: connection)
             case .getConsumerListByGroup: return try consumerList(request)
             case .consumerSendMsgBack: return try sendBack(request)
-            case .endTransaction: return try endTransaction(request)
+            case .endTransaction: return try endTransaction(request, from: connection)
             case .lockBatchMQ, .unlockBatchMQ: return try lock(request)
             case .checkClientConfig: return checkClientConfig(request)
             case .updateAndCreateTopic: return try createTopic(request)
