@@ -92,6 +92,9 @@ public final class MockBroker: RequestProcessor, Sendable {
                     s.offsets = persisted.offsets
                 }
             }
+            // Every broker serves its cluster's request-reply topic (Java's TopicConfigManager creates it at start).
+            let replyTopic = TopicConfig.replyTopic(cluster: configuration.clusterName)
+            if s.topics[replyTopic] == nil { s.topics[replyTopic] = TopicConfig(name: replyTopic, queues: 1) }
             s.topics[TopicConfig.autoCreateKey] = configuration.autoCreateTopics
                 ? TopicConfig(name: TopicConfig.autoCreateKey, queues: configuration.defaultQueueNums, perm: [.read, .write, .inherit])
                 : nil
@@ -220,6 +223,7 @@ public final class MockBroker: RequestProcessor, Sendable {
         .queryConsumerOffset, .updateConsumerOffset, .searchOffsetByTimestamp, .getMaxOffset, .getMinOffset,
         .getEarliestMsgStoreTime, .heartBeat, .unregisterClient, .consumerSendMsgBack, .endTransaction,
         .getConsumerListByGroup, .lockBatchMQ, .unlockBatchMQ, .checkClientConfig, .updateAndCreateTopic,
+        .sendReplyMessage, .sendReplyMessageV2,
     ].reduce(into: Set<Int32>()) { $0.insert($1.rawValue) }
 
     func supports(_ code: RequestCode) -> Bool { Self.supported.contains(code.rawValue) }
@@ -238,6 +242,7 @@ public final class MockBroker: RequestProcessor, Sendable {
             case .getConsumerListByGroup: return try consumerList(request)
             case .consumerSendMsgBack: return try sendBack(request)
             case .endTransaction: return try endTransaction(request, from: connection)
+            case .sendReplyMessage, .sendReplyMessageV2: return try processReply(request, from: connection)
             case .lockBatchMQ, .unlockBatchMQ: return try lock(request)
             case .checkClientConfig: return checkClientConfig(request)
             case .updateAndCreateTopic: return try createTopic(request)

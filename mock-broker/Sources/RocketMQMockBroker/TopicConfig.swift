@@ -46,6 +46,9 @@ public struct TopicConfig: Hashable, Sendable {
     public static let notAllowedSendTopics: Set<String> = [
         scheduleTopic, halfTopic, opHalfTopic, checkMaxTimeTopic, "SELF_TEST_TOPIC", "OFFSET_MOVED_EVENT",
     ]
+
+    /// The request-reply topic every broker of `cluster` creates (`<cluster>_REPLY_TOPIC`, 1 queue, read/write).
+    public static func replyTopic(cluster: String) -> String { cluster + "_REPLY_TOPIC" }
     /// Prefix of a consumer group's retry topic.
     public static let retryPrefix = "%RETRY%"
     /// Prefix of a consumer group's dead-letter topic.
