@@ -169,6 +169,11 @@ final class TestConnection: Sendable {
         }
     }
 
+    /// Answers a request the server pushed (matched by its opaque).
+    func respond(to push: RemotingCommand, code: ResponseCode = .success, remark: String? = nil) async throws {
+        try await channel.writeAndFlush(RemotingCommand.response(to: push, code: code, remark: remark))
+    }
+
     /// Requests pushed so far and not yet consumed, of `code`.
     func pushedCount(_ code: RequestCode) -> Int {
         state.withLockedValue { $0.pushed.filter { $0.code == code.rawValue }.count }

@@ -46,6 +46,15 @@ struct MockBrokerCommand: AsyncParsableCommand {
     @Option(name: .customLong("delay-scale"), help: "Multiplier for delay levels and transaction checks (e.g. 0.01 for tests).")
     var delayScale: Double = 1
 
+    @Option(name: .customLong("transaction-check-interval-ms"), help: "How often half messages are checked (transactionCheckInterval; scaled by --delay-scale).")
+    var transactionCheckIntervalMs: Int64 = 30_000
+
+    @Option(name: .customLong("transaction-timeout-ms"), help: "Age at which a half message is first checked (transactionTimeOut; scaled by --delay-scale).")
+    var transactionTimeoutMs: Int64 = 6_000
+
+    @Option(name: .customLong("transaction-check-max"), help: "Checks before a half message is discarded to TRANS_CHECK_MAX_TIME_TOPIC (transactionCheckMax).")
+    var transactionCheckMax = 15
+
     @Flag(name: .customLong("no-auto-create"), help: "Do not auto-create topics on first send (autoCreateTopicEnable=false).")
     var noAutoCreate = false
 
@@ -65,6 +74,9 @@ struct MockBrokerCommand: AsyncParsableCommand {
         }
         guard queues >= 1, queues <= 1024 else { throw ValidationError("--queues must be between 1 and 1024") }
         guard gracePeriod >= 0, delayScale > 0 else { throw ValidationError("--grace-period and --delay-scale must be positive") }
+        guard transactionCheckIntervalMs > 0, transactionTimeoutMs >= 0, transactionCheckMax >= 0 else {
+            throw ValidationError("--transaction-check-interval-ms must be positive; --transaction-timeout-ms and --transaction-check-max not negative")
+        }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
     }
 
@@ -86,6 +98,9 @@ struct MockBrokerCommand: AsyncParsableCommand {
             $0.delayScale = delayScale
             $0.autoCreateTopics = !noAutoCreate
             $0.enablePropertyFilter = !disablePropertyFilter
+            $0.transactionCheckInterval = .milliseconds(transactionCheckIntervalMs)
+            $0.transactionTimeout = .milliseconds(transactionTimeoutMs)
+            $0.transactionCheckMax = transactionCheckMax
         }
         // Trap the signals before announcing readiness, so a SIGTERM right after READY is never lost.
         let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)

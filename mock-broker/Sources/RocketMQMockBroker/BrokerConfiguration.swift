@@ -31,6 +31,10 @@ public struct MockBrokerConfiguration: Sendable {
     public var transactionCheckInterval: TimeAmount = .seconds(30)
     /// Checks before a half message is discarded (`transactionCheckMax`, 15).
     public var transactionCheckMax = 15
+    /// How long a PUSH_REPLY_MESSAGE_TO_CLIENT waits for the requester's answer (Java: 10 s).
+    public var replyPushTimeout: TimeAmount = .seconds(10)
+    /// Store reply messages in the reply topic after pushing them (`storeReplyMessageEnable`, true).
+    public var storeReplyMessage = true
     /// The version ordinal put in every response.
     public var version: Int32 = 479
     /// Filter pulls by SQL92 expressions on message properties (`enablePropertyFilter`). On by default in the mock so

@@ -9,7 +9,7 @@ extension MockBroker {
         var offsetMessageID: String
     }
 
-    static let scheduleTopic = "SCHEDULE_TOPIC_XXXX"
+    static let scheduleTopic = TopicConfig.scheduleTopic
     static let timerTopic = "rmq_sys_wheel_timer"
 
     /// SEND_MESSAGE (10), SEND_MESSAGE_V2 (310), SEND_BATCH_MESSAGE (320).
@@ -25,6 +25,9 @@ extension MockBroker {
             return .respond(response(to: request, .messageIllegal, "the message properties are longer than 32767 bytes"))
         }
         let isBatch = request.requestCode == .sendBatchMessage || header.batch == true
+        guard !TopicConfig.notAllowedSendTopics.contains(header.topic) else {
+            return .respond(response(to: request, .noPermission, "Sending message to topic[\(header.topic)] is forbidden."))
+        }
         let bornHost = MessageHost(connection.remoteAddress) ?? MessageHost(ip: [127, 0, 0, 1], port: 0)
         let storeHost = MessageHost(address) ?? MessageHost(ip: [127, 0, 0, 1], port: Int32(port))
         let now = Self.nowMillis()
@@ -67,6 +70,10 @@ extension MockBroker {
             }
 
             if isBatch {
+                // Java's store refuses a batch of prepared (or committed/rolled back) messages.
+                guard sysFlag & MessageSysFlag.transactionMask == MessageSysFlag.transactionNotType else {
+                    return .failure(.init(.messageIllegal, "the message is illegal, maybe msg body or properties length not matched. msg body length limit \(configuration.maxMessageSize)B, msg properties length limit 32KB."))
+                }
                 let entries: [BatchEntry]
                 do { entries = try MessageBatch.decode(body) } catch {
                     return .failure(.init(.messageIllegal, "bad batch body: \(error)"))
@@ -99,8 +106,16 @@ extension MockBroker {
             var realTopic: String?
             var deliverAfter: TimeAmount?
             let delayLevel = Int32(properties[MessageProperty.delayTimeLevel] ?? "") ?? 0
-            let isHalf = sysFlag & MessageSysFlag.transactionMask == MessageSysFlag.transactionPreparedType
+            // Java takes the half path on the TRAN_MSG property (not on sysFlag), except for the retry of a delayed
+            // message by clients before 4.6.1.
+            let isHalf = properties[MessageProperty.transactionPrepared]?.lowercased() == "true"
+                && !(reconsumeTimes > 0 && delayLevel > 0)
+            // The response names the queue the producer asked for; the half itself waits in the half queue 0.
+            let requestedQueueId = queueId
             if isHalf {
+                if let uniqueKey = properties[MessageProperty.uniqueKey], !uniqueKey.isEmpty {
+                    properties[MessageProperty.transactionId] = uniqueKey
+                }
                 properties[MessageProperty.realTopic] = topicName
                 properties[MessageProperty.realQueueId] = String(queueId)
                 properties[MessageProperty.delayTimeLevel] = nil
@@ -142,19 +157,15 @@ extension MockBroker {
                 return .failure(.init(.systemError, "store failed: \(error)"))
             }
             if isHalf {
-                let immunity = Int64(properties["CHECK_IMMUNITY_TIME_IN_SECONDS"] ?? "").map { $0 * 1000 }
-                let after = immunity ?? configuration.transactionTimeout.nanoseconds / 1_000_000
-                s.halfMessages[record.commitLogOffset] = HalfMessage(
-                    commitLogOffset: record.commitLogOffset, storedAt: now, checks: 0,
-                    checkAfterMillis: Int64(Double(after) * configuration.delayScale))
+                s.transactions.halfStored(record)
             } else if let realTopic, let deliverAfter {
                 scheduleDelivery(&s, of: record, to: realTopic, after: deliverAfter)
             } else {
                 wake.append(QueueKey(topic: topicName, queueId: queueId))
             }
             return .success(sendResponse(
-                to: request, msgId: record.offsetMessageID, queueId: queueId, queueOffset: record.queueOffset,
-                transactionId: properties[MessageProperty.uniqueKey]))
+                to: request, msgId: record.offsetMessageID, queueId: isHalf ? requestedQueueId : queueId,
+                queueOffset: record.queueOffset, transactionId: properties[MessageProperty.uniqueKey]))
         }
         wakeHolds(wake)
         switch result {

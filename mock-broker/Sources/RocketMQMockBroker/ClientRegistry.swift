@@ -124,9 +124,34 @@ struct ClientRegistry {
 
     func hasConsumerGroup(_ group: String) -> Bool { consumers[group] != nil }
 
-    /// One live connection of a producer group (for CHECK_TRANSACTION_STATE).
-    func producerConnection(_ group: String) -> MockConnection? {
-        producers[group]?.last?.connection
+    /// Rotates ``producerConnection(_:)`` over a group's connections.
+    private var producerRoundRobin = 0
+
+    /// A live connection of a producer group (for CHECK_TRANSACTION_STATE), round robin over the group's connections
+    /// as Java's `ProducerManager.getAvailableChannel`: the next one that is open and writable, else the last open
+    /// one met, else nil.
+    mutating func producerConnection(_ group: String) -> MockConnection? {
+        guard let members = producers[group], !members.isEmpty else { return nil }
+        producerRoundRobin = producerRoundRobin == Int.max ? 0 : producerRoundRobin + 1
+        var lastActive: MockConnection?
+        for step in 0..<members.count {
+            let connection = members[(producerRoundRobin + step) % members.count].connection
+            if connection.isWritable { return connection }
+            if connection.isActive { lastActive = connection }
+        }
+        return lastActive
+    }
+
+    /// The connection of the client `clientID` registered as a producer (Java's `ProducerManager.findChannel`: every
+    /// Java client lists `CLIENT_INNER_PRODUCER`, so this finds consumers' clients too); the most recent heartbeat wins.
+    func connection(clientID: String) -> MockConnection? {
+        var best: Member?
+        for members in producers.values {
+            for m in members where m.clientID == clientID && m.connection.isActive {
+                if best.map({ m.lastHeartbeat >= $0.lastHeartbeat }) ?? true { best = m }
+            }
+        }
+        return best?.connection
     }
 }
 

@@ -27,13 +27,6 @@ public final class MockBroker: RequestProcessor, Sendable {
         var timeout: Scheduled<Void>?
     }
 
-    struct HalfMessage {
-        var commitLogOffset: Int64
-        var storedAt: Int64
-        var checks: Int
-        var checkAfterMillis: Int64
-    }
-
     struct State {
         var store: MessageStore?
         var topics: [String: TopicConfig] = [:]
@@ -42,7 +35,8 @@ public final class MockBroker: RequestProcessor, Sendable {
         var offsetsDirty = false
         var locks: LockTable
         var holds: [QueueKey: [HeldPull]] = [:]
-        var halfMessages: [Int64: HalfMessage] = [:]
+        /// Transactions pending and ended, derived from the store at start (``rebuildTransactions()``).
+        var transactions = TransactionTable()
         /// Parked (delayed, retried, timer) messages already delivered to their real topic.
         var deliveredParked: Set<ParkedKey> = []
         /// Deliveries of parked messages still to come, by id: cancelled when the broker stops (a restart schedules
@@ -98,11 +92,16 @@ public final class MockBroker: RequestProcessor, Sendable {
                     s.offsets = persisted.offsets
                 }
             }
+            // Every broker serves its cluster's request-reply topic (Java's TopicConfigManager creates it at start).
+            let replyTopic = TopicConfig.replyTopic(cluster: configuration.clusterName)
+            if s.topics[replyTopic] == nil { s.topics[replyTopic] = TopicConfig(name: replyTopic, queues: 1) }
             s.topics[TopicConfig.autoCreateKey] = configuration.autoCreateTopics
                 ? TopicConfig(name: TopicConfig.autoCreateKey, queues: configuration.defaultQueueNums, perm: [.read, .write, .inherit])
                 : nil
             s.registry = ClientRegistry()
             s.holds = [:]
+            // Pending and ended transactions are what the store says (before the first request can add to it).
+            if let store = s.store { s.transactions = TransactionTable.rebuild(from: store) }
             // Serving from the first request the listener accepts: a client that reconnects at once after a restart
             // must not be told "broker is stopping".
             s.running = true
@@ -224,6 +223,7 @@ public final class MockBroker: RequestProcessor, Sendable {
         .queryConsumerOffset, .updateConsumerOffset, .searchOffsetByTimestamp, .getMaxOffset, .getMinOffset,
         .getEarliestMsgStoreTime, .heartBeat, .unregisterClient, .consumerSendMsgBack, .endTransaction,
         .getConsumerListByGroup, .lockBatchMQ, .unlockBatchMQ, .checkClientConfig, .updateAndCreateTopic,
+        .sendReplyMessage, .sendReplyMessageV2,
     ].reduce(into: Set<Int32>()) { $0.insert($1.rawValue) }
 
     func supports(_ code: RequestCode) -> Bool { Self.supported.contains(code.rawValue) }
@@ -241,7 +241,8 @@ public final class MockBroker: RequestProcessor, Sendable {
             case .unregisterClient: return try unregister(request, from: connection)
             case .getConsumerListByGroup: return try consumerList(request)
             case .consumerSendMsgBack: return try sendBack(request)
-            case .endTransaction: return try endTransaction(request)
+            case .endTransaction: return try endTransaction(request, from: connection)
+            case .sendReplyMessage, .sendReplyMessageV2: return try processReply(request, from: connection)
             case .lockBatchMQ, .unlockBatchMQ: return try lock(request)
             case .checkClientConfig: return checkClientConfig(request)
             case .updateAndCreateTopic: return try createTopic(request)

@@ -18,6 +18,25 @@ public final class MockConnection: Sendable, Hashable, CustomStringConvertible {
         var lastActivityNanos: UInt64 = 0
         var clientVersion: Int32 = 0
         var opaque: Int32 = 0
+        /// Requests pushed with ``pushRequest(_:fields:body:timeout:)`` awaiting the client's response, by opaque.
+        var pendingPushes: [Int32: EventLoopPromise<RemotingCommand>] = [:]
+        /// Set once the channel went inactive: no new push may wait for an answer.
+        var closed = false
+    }
+
+    /// Why a push awaiting a response failed.
+    enum PushError: Error, CustomStringConvertible {
+        /// The connection closed before the client answered.
+        case closed
+        /// The client did not answer in time.
+        case timedOut(TimeAmount)
+
+        var description: String {
+            switch self {
+            case .closed: return "connection closed"
+            case .timedOut(let t): return "no response within \(t.nanoseconds / 1_000_000) ms"
+            }
+        }
     }
 
     init(id: Int, channel: Channel) {
@@ -57,6 +76,57 @@ public final class MockConnection: Sendable, Hashable, CustomStringConvertible {
         send(command)
     }
 
+    /// Pushes a request to the client and awaits its response, matched by opaque (Java's `invokeSync` from the
+    /// server side). The future fails with ``PushError`` when the connection closes first or no response arrives
+    /// within `timeout`; it completes on this connection's event loop and never blocks it.
+    func pushRequest(_ code: RequestCode, fields: ExtFields, body: ByteBuffer? = nil, timeout: TimeAmount) -> EventLoopFuture<RemotingCommand> {
+        let promise = channel.eventLoop.makePromise(of: RemotingCommand.self)
+        let opaque = state.withLockedValue { s -> Int32? in
+            guard !s.closed else { return nil }
+            s.opaque &+= 1
+            s.pendingPushes[s.opaque] = promise
+            return s.opaque
+        }
+        guard let opaque else {
+            promise.fail(PushError.closed)
+            return promise.futureResult
+        }
+        let timer = channel.eventLoop.scheduleTask(in: timeout) { [self] in
+            takePendingPush(opaque)?.fail(PushError.timedOut(timeout))
+        }
+        promise.futureResult.whenComplete { _ in timer.cancel() }
+        var command = RemotingCommand.request(code, opaque: opaque, extFields: fields, body: body)
+        command.version = RemotingCommand.defaultVersion
+        channel.writeAndFlush(command).whenFailure { [self] error in
+            takePendingPush(opaque)?.fail(error)
+        }
+        return promise.futureResult
+    }
+
+    private func takePendingPush(_ opaque: Int32) -> EventLoopPromise<RemotingCommand>? {
+        state.withLockedValue { $0.pendingPushes.removeValue(forKey: opaque) }
+    }
+
+    /// A response from the client: completes the push it answers (one nobody waits for any more is dropped).
+    func receivedResponse(_ response: RemotingCommand) {
+        takePendingPush(response.opaque)?.succeed(response)
+    }
+
+    /// The channel went inactive: every push still awaiting an answer fails.
+    func markClosed() {
+        let pending = state.withLockedValue { s -> [EventLoopPromise<RemotingCommand>] in
+            s.closed = true
+            defer { s.pendingPushes = [:] }
+            return Array(s.pendingPushes.values)
+        }
+        for p in pending { p.fail(PushError.closed) }
+    }
+
+    /// Whether the channel is open and accepts writes now (Java's `isActive() && isWritable()`).
+    var isWritable: Bool { channel.isActive && channel.isWritable }
+    /// Whether the channel is open.
+    var isActive: Bool { channel.isActive }
+
     /// Closes the connection.
     func close() { channel.close(promise: nil) }
 
@@ -69,8 +139,21 @@ public final class MockConnection: Sendable, Hashable, CustomStringConvertible {
 enum ProcessResult {
     /// Send this response now.
     case respond(RemotingCommand)
+    /// Send this response when it is ready (e.g. after a push to another client was answered); the event loop is
+    /// not blocked meanwhile.
+    case later(EventLoopFuture<RemotingCommand>)
     /// Nothing to send (oneway request, or the role answers later through the connection).
     case none
+}
+
+/// What the server writes for one inbound frame.
+enum ServerReply {
+    /// Nothing.
+    case none
+    /// This response, after `delay` if any.
+    case now(RemotingCommand, delay: TimeAmount?)
+    /// This response once the future completes, after `delay` if any.
+    case later(EventLoopFuture<RemotingCommand>, delay: TimeAmount?)
 }
 
 /// A role served on a port: the name server or a broker.
@@ -205,17 +288,21 @@ final class MockServer: Sendable {
         processor?.connectionClosed(connection)
     }
 
-    /// Runs a request through faults, drain and the role; returns what to write (nil: nothing).
-    func handle(_ request: RemotingCommand, from connection: MockConnection) -> (RemotingCommand?, TimeAmount?) {
+    /// Runs a request through faults, drain and the role; returns what to write.
+    func handle(_ request: RemotingCommand, from connection: MockConnection) -> ServerReply {
         connection.touch(version: request.version)
-        guard !request.isResponse else { return (nil, nil) }  // answers to our pushes (e.g. running info): ignored
+        guard !request.isResponse else {
+            // An answer to one of our pushes: completes the push awaiting it (others, e.g. to oneway pushes, are dropped).
+            connection.receivedResponse(request)
+            return .none
+        }
         let code = request.requestCode
-        guard let processor = state.withLockedValue({ $0.processor }) else { return (nil, nil) }
+        guard let processor = state.withLockedValue({ $0.processor }) else { return .none }
         // Java's order: no processor -> NOT_SUPPORTED (even while draining), then GO_AWAY.
         guard processor.supports(code) else {
-            if request.isOneway { return (nil, nil) }
-            return (RemotingCommand.response(
-                to: request, code: .requestCodeNotSupported, remark: " request type \(code.rawValue) not supported"), nil)
+            if request.isOneway { return .none }
+            return .now(RemotingCommand.response(
+                to: request, code: .requestCodeNotSupported, remark: " request type \(code.rawValue) not supported"), delay: nil)
         }
         let decision = state.withLockedValue { s -> (pause: Bool, goAway: Bool, fail: (ResponseCode, String)?, delay: TimeAmount?) in
             if s.faults.paused { return (true, false, nil, nil) }
@@ -227,21 +314,23 @@ final class MockServer: Sendable {
             }
             return (false, false, fail, s.faults.responseDelay)
         }
-        if decision.pause { return (nil, nil) }
+        if decision.pause { return .none }
         if decision.goAway {
-            if request.isOneway { return (nil, nil) }
+            if request.isOneway { return .none }
             var goAway = RemotingCommand.response(to: request, code: .goAway, remark: "please go away")
             goAway.extFields = nil
-            return (goAway, nil)
+            return .now(goAway, delay: nil)
         }
         if let (code, remark) = decision.fail {
-            return (RemotingCommand.response(to: request, code: code, remark: remark), decision.delay)
+            return .now(RemotingCommand.response(to: request, code: code, remark: remark), delay: decision.delay)
         }
         switch processor.process(request, from: connection) {
         case .respond(let response):
-            return request.isOneway ? (nil, nil) : (response, decision.delay)
+            return request.isOneway ? .none : .now(response, delay: decision.delay)
+        case .later(let future):
+            return request.isOneway ? .none : .later(future, delay: decision.delay)
         case .none:
-            return (nil, nil)
+            return .none
         }
     }
 }
@@ -265,21 +354,41 @@ final class MockServerHandler: ChannelInboundHandler, Sendable {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        connection.markClosed()
         server.unregister(connection)
         context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let request = unwrapInboundIn(data)
-        let (response, delay) = server.handle(request, from: connection)
-        guard let response else { return }
-        if let delay {
-            let channel = context.channel
-            context.eventLoop.scheduleTask(in: delay) {
-                channel.writeAndFlush(response, promise: nil)
+        switch server.handle(request, from: connection) {
+        case .none:
+            return
+        case .now(let response, let delay):
+            if let delay {
+                let channel = context.channel
+                context.eventLoop.scheduleTask(in: delay) {
+                    channel.writeAndFlush(response, promise: nil)
+                }
+            } else {
+                context.write(wrapOutboundOut(response), promise: nil)
             }
-        } else {
-            context.write(wrapOutboundOut(response), promise: nil)
+        case .later(let future, let delay):
+            let channel = context.channel
+            let eventLoop = context.eventLoop
+            future.hop(to: eventLoop).whenComplete { result in
+                let response: RemotingCommand
+                switch result {
+                case .success(let r): response = r
+                case .failure(let error):
+                    response = RemotingCommand.response(to: request, code: .systemError, remark: "\(error)")
+                }
+                if let delay {
+                    eventLoop.scheduleTask(in: delay) { channel.writeAndFlush(response, promise: nil) }
+                } else {
+                    channel.writeAndFlush(response, promise: nil)
+                }
+            }
         }
     }
 

@@ -35,6 +35,20 @@ public struct TopicConfig: Hashable, Sendable {
     public static let autoCreateKey = "TBW102"
     /// Where transactional half messages wait.
     public static let halfTopic = "RMQ_SYS_TRANS_HALF_TOPIC"
+    /// Where the broker records committed and rolled-back half messages (op messages, tag `d`).
+    public static let opHalfTopic = "RMQ_SYS_TRANS_OP_HALF_TOPIC"
+    /// Where half messages checked `transactionCheckMax` times are discarded to.
+    public static let checkMaxTimeTopic = "TRANS_CHECK_MAX_TIME_TOPIC"
+    /// The delay-level parking topic.
+    public static let scheduleTopic = "SCHEDULE_TOPIC_XXXX"
+    /// Topics no client may send to (Java's `TopicValidator.NOT_ALLOWED_SEND_TOPIC_SET`): such a send is answered
+    /// NO_PERMISSION "Sending message to topic[<topic>] is forbidden.".
+    public static let notAllowedSendTopics: Set<String> = [
+        scheduleTopic, halfTopic, opHalfTopic, checkMaxTimeTopic, "SELF_TEST_TOPIC", "OFFSET_MOVED_EVENT",
+    ]
+
+    /// The request-reply topic every broker of `cluster` creates (`<cluster>_REPLY_TOPIC`, 1 queue, read/write).
+    public static func replyTopic(cluster: String) -> String { cluster + "_REPLY_TOPIC" }
     /// Prefix of a consumer group's retry topic.
     public static let retryPrefix = "%RETRY%"
     /// Prefix of a consumer group's dead-letter topic.
