@@ -28,8 +28,10 @@ struct ProduceCommand: AsyncParsableCommand {
     var transaction: String?
     @Option(name: .customLong("check-answer"), help: "What the transaction checker answers the broker's checks: commit or rollback.")
     var checkAnswer = "commit"
-    @Option(help: "Seconds to stay after sending, answering transaction checks (ends early once every unknown one was answered).")
+    @Option(help: "Seconds to stay after sending, answering transaction checks (ends early after --expect-checks answers).")
     var linger: Double = 0
+    @Option(name: .customLong("expect-checks"), help: "End --linger once this many checks were answered (default: the number of unknown ones sent).")
+    var expectChecks: Int?
 
     func validate() throws {
         guard count >= 0 else { throw ValidationError("--count must be >= 0") }
@@ -44,6 +46,7 @@ struct ProduceCommand: AsyncParsableCommand {
         }
         guard ["commit", "rollback"].contains(checkAnswer) else { throw ValidationError("--check-answer must be commit or rollback") }
         guard linger >= 0, linger <= 86_400 else { throw ValidationError("--linger must be between 0 and 86400 seconds") }
+        if let expectChecks, expectChecks < 0 { throw ValidationError("--expect-checks must be >= 0") }
     }
 
     static func resolution(_ text: String) -> TransactionResolution? {
@@ -125,9 +128,9 @@ struct ProduceCommand: AsyncParsableCommand {
         let elapsed = clock.now - start
         if local != nil, linger > 0 {
             // Stay to answer the brokers' checks of the unknown ones (and of earlier runs' halves).
-            let unknown = stats.withLock { $0.unknown }
+            let wanted = expectChecks ?? stats.withLock { $0.unknown }
             let until = clock.now + ClusterOptions.duration(seconds: linger)
-            while clock.now < until, unknown == 0 || producer.statistics.transactionChecksAnswered < unknown {
+            while clock.now < until, wanted == 0 || producer.statistics.transactionChecksAnswered < wanted {
                 try? await Task.sleep(for: .milliseconds(50))
             }
         }

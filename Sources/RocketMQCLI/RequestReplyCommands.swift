@@ -7,7 +7,7 @@ import RocketMQ
 struct RequestCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "request",
-        abstract: "Send requests and await their replies; the last line is RESULT sent=N ok=N failed=N p50_ms=X p99_ms=X.")
+        abstract: "Send requests and await their replies; the last line is RESULT sent=N ok=N failed=N p50_ms=X p99_ms=X requests_per_s=X.")
 
     @OptionGroup var cluster: ClusterOptions
     @Option(help: "The request topic.") var topic: String
@@ -17,18 +17,23 @@ struct RequestCommand: AsyncParsableCommand {
     var timeoutMs = 3000
     @Option(help: "Body size in bytes.") var size = 64
     @Option(help: "Producer group.") var group = "rocketmq-cli-requester"
+    @Option(name: .customLong("send-timeout"), help: "Seconds the send of one request may take, retries included (within --timeout-ms).")
+    var sendTimeout: Double = 3
 
     func validate() throws {
         guard count >= 0 else { throw ValidationError("--count must be >= 0") }
         guard concurrency >= 1, concurrency <= 100_000 else { throw ValidationError("--concurrency must be between 1 and 100000") }
         guard timeoutMs >= 1, timeoutMs <= 3_600_000 else { throw ValidationError("--timeout-ms must be between 1 and 3600000") }
         guard size >= 1, size <= 4 * 1024 * 1024 else { throw ValidationError("--size must be between 1 and 4194304") }
+        try ClusterOptions.validateSeconds(sendTimeout, "--send-timeout")
     }
 
     func run() async throws {
         cluster.bootstrapLogging()
         try await checkNameServer(cluster.clientConfiguration())
-        let producer = try Producer(configuration: ProducerConfiguration(group: group), client: cluster.clientConfiguration())
+        var config = ProducerConfiguration(group: group)
+        config.sendTimeout = ClusterOptions.duration(seconds: sendTimeout)
+        let producer = try Producer(configuration: config, client: cluster.clientConfiguration())
         let runner = Task { try await producer.run() }  // unstructured: the CLI's one service, cancelled and awaited below
         defer { runner.cancel() }
         let stats = Shared(ProduceCommand.Stats())
@@ -36,6 +41,7 @@ struct RequestCommand: AsyncParsableCommand {
         let (count, topic, size) = (self.count, self.topic, self.size)
         let timeout = Duration.milliseconds(timeoutMs)
         let clock = ContinuousClock()
+        let start = clock.now
         await withTaskGroup(of: Void.self) { group in
             for _ in 0..<min(concurrency, max(count, 1)) {
                 group.addTask {
@@ -69,11 +75,13 @@ struct RequestCommand: AsyncParsableCommand {
                 }
             }
         }
+        let elapsed = clock.now - start
+        let seconds = max(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, 1e-9)
         var s = stats.withLock { $0 }
         s.latencies.sort()
         print(String(
-            format: "RESULT sent=%d ok=%d failed=%d p50_ms=%.3f p99_ms=%.3f",
-            count, s.ok, s.failed, s.percentile(0.50), s.percentile(0.99)))
+            format: "RESULT sent=%d ok=%d failed=%d p50_ms=%.3f p99_ms=%.3f requests_per_s=%.1f",
+            count, s.ok, s.failed, s.percentile(0.50), s.percentile(0.99), Double(s.ok) / seconds))
         runner.cancel()
         _ = try? await runner.value
         if s.failed > 0 { throw ExitCode(1) }

@@ -33,17 +33,7 @@ enum CLI {
         var description: String
     }
 
-    static var executable: URL {
-        if let path = ProcessInfo.processInfo.environment["ROCKETMQ_CLI_PATH"] { return URL(fileURLWithPath: path) }
-        // Tests run from the build products folder, where SwiftPM also puts the executable.
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = dir.appendingPathComponent("rocketmq")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-            dir = dir.deletingLastPathComponent()
-        }
-        return Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("rocketmq")
-    }
+    static var executable: URL { builtExecutable("rocketmq", override: "ROCKETMQ_CLI_PATH") }
 
     /// Runs `rocketmq arguments...`, killing it after `timeout`.
     static func run(_ arguments: [String], timeout: Duration = .seconds(120)) async throws -> CLIRun {
@@ -93,11 +83,16 @@ let patientSends = ["--request-timeout", "60", "--send-timeout", "60"]
 
 /// Starts a mock cluster for one test and always shuts it down. The cluster gets an event loop of its own: on the
 /// shared one its answers to the CLI would wait behind the work of every other test running at the same time.
-func withCLICluster<T>(brokers: Int = 2, queues: Int32 = 4, _ body: (MockCluster, String) async throws -> T) async throws -> T {
+func withCLICluster<T>(
+    brokers: Int = 2, queues: Int32 = 4, configure: (inout MockBrokerConfiguration) -> Void = { _ in },
+    _ body: (MockCluster, String) async throws -> T
+) async throws -> T {
     let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     let cluster: MockCluster
     do {
-        cluster = try await MockCluster.start(.init(brokers: brokers, queues: queues), eventLoopGroup: group)
+        var config = MockCluster.Configuration(brokers: brokers, queues: queues)
+        config.forEachBroker(configure)
+        cluster = try await MockCluster.start(config, eventLoopGroup: group)
     } catch {
         try? await group.shutdownGracefully()
         throw error
@@ -322,5 +317,86 @@ struct CLITests {
         #expect(echo > 0 && sdk > 0)
         #expect(abs(ratio - sdk / echo) < 0.01)
         #expect(Int(r["frame_bytes"] ?? "") ?? 0 > 128)
+    }
+
+    @Test("produce --transaction: commit and rollback; unknown ones answered by a second process checking back")
+    func produceTransactions() async throws {
+        try await withCLICluster(configure: {
+            $0.transactionTimeout = .milliseconds(300)
+            $0.transactionCheckInterval = .milliseconds(100)
+        }) { cluster, ns in
+            cluster.createTopic("CliTx", queues: 4)
+            let base = ["--namesrv", ns, "--topic", "CliTx", "--group", "CliTxGroup"] + patientSends
+            let commit = try await CLI.run(["produce", "--count", "5", "--transaction", "commit"] + base)
+            #expect(commit.status == 0, "\(commit.stderr)")
+            #expect(commit.result["committed"] == "5" && commit.result["rolled_back"] == "0" && commit.result["unknown"] == "0")
+            let rollback = try await CLI.run(["produce", "--count", "3", "--transaction", "rollback"] + base)
+            #expect(rollback.result["rolled_back"] == "3", "\(rollback.stdout)")
+            // Unknown, and the process leaves without answering any check.
+            let unknown = try await CLI.run(["produce", "--count", "4", "--transaction", "unknown"] + base)
+            #expect(unknown.result["unknown"] == "4" && unknown.result["checks_answered"] == "0", "\(unknown.stdout)")
+            // Another member of the group answers the brokers' checks: commit.
+            let checker = try await CLI.run(
+                ["produce", "--count", "0", "--transaction", "commit", "--check-answer", "commit", "--linger", "100",
+                 "--expect-checks", "4"] + base)
+            #expect(checker.status == 0, "\(checker.stderr)")
+            #expect(Int(checker.result["checks_answered"] ?? "") ?? 0 >= 4, "\(checker.stdout)")
+            // Exactly the 5 committed and the 4 committed by the check, once each.
+            let consume = try await CLI.run(
+                ["consume", "--namesrv", ns, "--topic", "CliTx", "--group", "CliTxReader", "--from", "first", "--expect", "9",
+                 "--timeout", "100"] + patient)
+            #expect(consume.status == 0, "\(consume.stderr)")
+            #expect(consume.result["unique"] == "9" && consume.result["duplicates"] == "0", "\(consume.stdout)")
+        }
+    }
+
+    @Test("request and reply: every request answered by the replier process")
+    func requestAndReply() async throws {
+        try await withCLICluster { cluster, ns in
+            cluster.createTopic("CliRq", queues: 4)
+            async let replier = CLI.run(
+                ["reply", "--namesrv", ns, "--topic", "CliRq", "--group", "CliResponders", "--from", "first", "--expect", "40",
+                 "--timeout", "100"] + patient)
+            let requests = try await CLI.run(
+                ["request", "--namesrv", ns, "--topic", "CliRq", "--count", "40", "--concurrency", "8", "--timeout-ms", "90000"]
+                    + patientSends)
+            let replies = try await replier
+            #expect(requests.status == 0, "\(requests.stderr)")
+            #expect(requests.result["sent"] == "40" && requests.result["ok"] == "40" && requests.result["failed"] == "0", "\(requests.stdout)")
+            #expect(requests.result["p50_ms"] != nil && requests.result["p99_ms"] != nil)
+            #expect(replies.status == 0, "\(replies.stderr)")
+            #expect(replies.result["replied"] == "40", "\(replies.stdout)")
+        }
+    }
+
+    @Test("end to end against the mock-broker executable: transactions checked back, requests replied")
+    func transactionsAndRequestsAgainstTheExecutable() async throws {
+        // Scaled: transactions become checkable 120 ms after sending and are checked every 600 ms.
+        let mock = try await MockBrokerProcess.start(arguments: [
+            "--namesrv-port", "0", "--broker-port", "0", "--brokers", "2", "--delay-scale", "0.02", "--grace-period", "0.2",
+        ])
+        let ns = mock.namesrv
+        let unknown = try await CLI.run(
+            ["produce", "--namesrv", ns, "--topic", "E2ETx", "--group", "E2ETxGroup", "--count", "3", "--transaction", "unknown"]
+                + patientSends)
+        #expect(unknown.status == 0 && unknown.result["unknown"] == "3", "\(unknown.stdout) \(unknown.stderr)")
+        let checker = try await CLI.run(
+            ["produce", "--namesrv", ns, "--topic", "E2ETx", "--group", "E2ETxGroup", "--count", "0", "--transaction", "commit",
+             "--check-answer", "commit", "--linger", "100", "--expect-checks", "3"] + patientSends)
+        #expect(Int(checker.result["checks_answered"] ?? "") ?? 0 >= 3, "\(checker.stdout) \(checker.stderr)")
+        let consume = try await CLI.run(
+            ["consume", "--namesrv", ns, "--topic", "E2ETx", "--group", "E2ETxReader", "--from", "first", "--expect", "3",
+             "--timeout", "100"] + patient)
+        #expect(consume.result["unique"] == "3" && consume.result["duplicates"] == "0", "\(consume.stdout) \(consume.stderr)")
+        async let replier = CLI.run(
+            ["reply", "--namesrv", ns, "--topic", "E2ERq", "--group", "E2EResponders", "--from", "first", "--expect", "10",
+             "--timeout", "100"] + patient)
+        let requests = try await CLI.run(
+            ["request", "--namesrv", ns, "--topic", "E2ERq", "--count", "10", "--concurrency", "2", "--timeout-ms", "90000",
+             "--send-timeout", "60"] + patient)
+        let replies = try await replier
+        #expect(requests.result["ok"] == "10" && requests.result["failed"] == "0", "\(requests.stdout) \(requests.stderr)")
+        #expect(replies.result["replied"] == "10", "\(replies.stdout) \(replies.stderr)")
+        #expect(await mock.terminate() == 0)
     }
 }
