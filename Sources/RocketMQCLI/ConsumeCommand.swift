@@ -57,21 +57,8 @@ struct ConsumeCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         let runner = Task { try await consumer.run() }
-        let reached = await withTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                for await _ in done.stream { return true }
-                return false
-            }
-            let timeout = self.timeout
-            group.addTask {
-                try? await Task.sleep(for: .milliseconds(Int64(timeout * 1000)))
-                return false
-            }
-            let r = await group.next() ?? false
-            group.cancelAll()
-            done.continuation.finish()
-            return r
-        }
+        let reached = await firstSignal(done.stream, orSeconds: timeout)
+        done.continuation.finish()
         let owned = consumer.ownedQueues.filter { !$0.topic.hasPrefix("%RETRY%") }.map { "\($0.brokerName):\($0.queueId)" }
         runner.cancel()
         _ = try? await runner.value

@@ -87,41 +87,28 @@ struct ProduceCommand: AsyncParsableCommand {
                 note("produce: \(s.ok) ok, \(s.failed) failed of \(count)")
             }
         }
-        let next = Shared(0)
-        await withTaskGroup(of: Void.self) { group in
-            for _ in 0..<min(concurrency, max(count, 1)) {
-                group.addTask {
-                    while true {
-                        let i = next.withLock { n -> Int? in
-                            guard n < count else { return nil }
-                            defer { n += 1 }
-                            return n
-                        }
-                        guard let i else { return }
-                        var message = Message(topic: topic, body: body, tags: tag)
-                        if let keys { message.keys = keys.split(separator: " ").map(String.init) }
-                        message.properties["seq"] = String(i)
-                        let t0 = clock.now
-                        do {
-                            var resolved: TransactionResolution?
-                            if let local {
-                                resolved = try await producer.sendInTransaction(message) { _, _ in local }.resolution
-                            } else if oneway {
-                                try await producer.sendOneway(message)
-                            } else {
-                                _ = try await producer.send(message)
-                            }
-                            let ms = Double((clock.now - t0).components.attoseconds) / 1e15 + Double((clock.now - t0).components.seconds) * 1000
-                            stats.withLock { $0.record(ms, resolved) }
-                        } catch {
-                            let first = stats.withLock { s -> Bool in
-                                s.failed += 1
-                                return s.failed == 1
-                            }
-                            if first { note("rocketmq: send failed: \((error as? RocketMQError)?.cliText ?? "\(error)")") }
-                        }
-                    }
+        await forEachIndex(count, concurrency: concurrency) { i in
+            var message = Message(topic: topic, body: body, tags: tag)
+            if let keys { message.keys = keys.split(separator: " ").map(String.init) }
+            message.properties["seq"] = String(i)
+            let t0 = clock.now
+            do {
+                var resolved: TransactionResolution?
+                if let local {
+                    resolved = try await producer.sendInTransaction(message) { _, _ in local }.resolution
+                } else if oneway {
+                    try await producer.sendOneway(message)
+                } else {
+                    _ = try await producer.send(message)
                 }
+                let ms = Double((clock.now - t0).components.attoseconds) / 1e15 + Double((clock.now - t0).components.seconds) * 1000
+                stats.withLock { $0.record(ms, resolved) }
+            } catch {
+                let first = stats.withLock { s -> Bool in
+                    s.failed += 1
+                    return s.failed == 1
+                }
+                if first { note("rocketmq: send failed: \((error as? RocketMQError)?.cliText ?? "\(error)")") }
             }
         }
         progress.cancel()
@@ -175,6 +162,41 @@ struct ProduceCommand: AsyncParsableCommand {
             guard !latencies.isEmpty else { return 0 }
             return latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))]
         }
+    }
+}
+
+/// Calls `body` with every index in `0..<count`, `concurrency` calls at a time.
+func forEachIndex(_ count: Int, concurrency: Int, _ body: @escaping @Sendable (Int) async -> Void) async {
+    let next = Shared(0)
+    await withTaskGroup(of: Void.self) { group in
+        for _ in 0..<min(concurrency, max(count, 1)) {
+            group.addTask {
+                while let i = next.withLock({ n -> Int? in
+                    guard n < count else { return nil }
+                    defer { n += 1 }
+                    return n
+                }) {
+                    await body(i)
+                }
+            }
+        }
+    }
+}
+
+/// Waits until `signal` yields (true) or `seconds` pass (false).
+func firstSignal(_ signal: AsyncStream<Void>, orSeconds seconds: Double) async -> Bool {
+    await withTaskGroup(of: Bool.self) { group in
+        group.addTask {
+            for await _ in signal { return true }
+            return false
+        }
+        group.addTask {
+            try? await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
+            return false
+        }
+        let reached = await group.next() ?? false
+        group.cancelAll()
+        return reached
     }
 }
 

@@ -37,42 +37,29 @@ struct RequestCommand: AsyncParsableCommand {
         let runner = Task { try await producer.run() }  // unstructured: the CLI's one service, cancelled and awaited below
         defer { runner.cancel() }
         let stats = Shared(ProduceCommand.Stats())
-        let next = Shared(0)
         let (count, topic, size) = (self.count, self.topic, self.size)
         let timeout = Duration.milliseconds(timeoutMs)
         let clock = ContinuousClock()
         let start = clock.now
-        await withTaskGroup(of: Void.self) { group in
-            for _ in 0..<min(concurrency, max(count, 1)) {
-                group.addTask {
-                    while true {
-                        let i = next.withLock { n -> Int? in
-                            guard n < count else { return nil }
-                            defer { n += 1 }
-                            return n
-                        }
-                        guard let i else { return }
-                        // The body names the request, so a mixed-up reply would be seen.
-                        var text = "request-\(i)-"
-                        text += String(repeating: "x", count: max(0, size - text.utf8.count))
-                        let t0 = clock.now
-                        do {
-                            let reply = try await producer.request(Message(topic: topic, string: text), timeout: timeout)
-                            guard String(buffer: reply.body).hasPrefix("request-\(i)-") else {
-                                throw CLIFailure("reply \(String(buffer: reply.body).prefix(40)) does not answer request \(i)")
-                            }
-                            let elapsed = clock.now - t0
-                            let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
-                            stats.withLock { $0.record(ms) }
-                        } catch {
-                            let first = stats.withLock { s -> Bool in
-                                s.failed += 1
-                                return s.failed == 1
-                            }
-                            if first { note("rocketmq: request failed: \(RocketMQCLI.describe(error))") }
-                        }
-                    }
+        await forEachIndex(count, concurrency: concurrency) { i in
+            // The body names the request, so a mixed-up reply would be seen.
+            var text = "request-\(i)-"
+            text += String(repeating: "x", count: max(0, size - text.utf8.count))
+            let t0 = clock.now
+            do {
+                let reply = try await producer.request(Message(topic: topic, string: text), timeout: timeout)
+                guard String(buffer: reply.body).hasPrefix("request-\(i)-") else {
+                    throw CLIFailure("reply \(String(buffer: reply.body).prefix(40)) does not answer request \(i)")
                 }
+                let elapsed = clock.now - t0
+                let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+                stats.withLock { $0.record(ms) }
+            } catch {
+                let first = stats.withLock { s -> Bool in
+                    s.failed += 1
+                    return s.failed == 1
+                }
+                if first { note("rocketmq: request failed: \(RocketMQCLI.describe(error))") }
             }
         }
         let elapsed = clock.now - start
@@ -143,21 +130,8 @@ struct ReplyCommand: AsyncParsableCommand {
         // unstructured: the CLI's two services, cancelled and awaited below
         let producerRunner = Task { try await producer.run() }
         let consumerRunner = Task { try await consumer.run() }
-        let reached = await withTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                for await _ in done.stream { return true }
-                return false
-            }
-            let timeout = self.timeout
-            group.addTask {
-                try? await Task.sleep(for: .milliseconds(Int64(timeout * 1000)))
-                return false
-            }
-            let r = await group.next() ?? false
-            group.cancelAll()
-            done.continuation.finish()
-            return r
-        }
+        let reached = await firstSignal(done.stream, orSeconds: timeout)
+        done.continuation.finish()
         consumerRunner.cancel()
         _ = try? await consumerRunner.value
         producerRunner.cancel()
