@@ -31,6 +31,13 @@ enum FuzzSeeds {
             "(a <> 1L) or b contains 'x' -- note\n and c not endswith 'y' /* c */ and d >= .5",
         ]
         for filter in filters { seeds.append([3] + Array(filter.utf8)) }
+        let extraInfos = [
+            "0 1700000000000 60000 3 0 broker-a 1 5",
+            "12 1700000000000 60000 999 1 broker-b 0 12 8192",
+            "0 1 10 0;0 2 3,4,5;1 qo0%7 2",
+            #"{"acks":[{"b":"Bw==","c":"G","it":60000,"pt":1,"q":1,"r":"0","rq":3,"so":10,"t":"T"}],"brokerName":"broker-a"}"#,
+        ]
+        for info in extraInfos { seeds.append([4] + Array(info.utf8)) }
         seeds.append(contentsOf: messageSeeds)
         return seeds
     }

@@ -10,15 +10,15 @@ import Darwin
 import NIOCore
 import RocketMQWire
 
-/// Which decoders a run exercises: `WIRE_FUZZ_TARGET` = `frames`, `json`, `messages`, `filter` or `all` (the
-/// default), so a long run can give each family its own time.
+/// Which decoders a run exercises: `WIRE_FUZZ_TARGET` = `frames`, `json`, `messages`, `filter`, `extrainfo` or `all`
+/// (the default), so a long run can give each family its own time.
 enum FuzzTarget: String {
-    case frames, json, messages, filter, all
+    case frames, json, messages, filter, extrainfo, all
 
     static let selected: FuzzTarget = {
         let name = getenv("WIRE_FUZZ_TARGET").map { String(cString: $0) } ?? "all"
         guard let target = FuzzTarget(rawValue: name) else {
-            let message = "WireFuzz: unknown WIRE_FUZZ_TARGET \(name) (frames, json, messages, filter, all)\n"
+            let message = "WireFuzz: unknown WIRE_FUZZ_TARGET \(name) (frames, json, messages, filter, extrainfo, all)\n"
             _ = message.withCString { write(2, $0, strlen($0)) }
             exit(2)
         }
@@ -36,6 +36,7 @@ func fuzzOne(_ data: UnsafeRawBufferPointer) {
     if target == .json || target == .all { fuzzJSON(payload) }
     if target == .messages || target == .all { fuzzMessages(payload) }
     if target == .filter || target == .all { fuzzFilter(payload) }
+    if target == .extrainfo || target == .all { fuzzExtraInfo(payload) }
 }
 
 /// Every typed header, decoded from each frame's extFields the fuzzer produces (and re-encoded when it decodes).
@@ -115,6 +116,21 @@ func fuzzFilter(_ payload: UnsafeRawBufferPointer) {
     _ = expression.matches(["a": "1", "b": "x", "TAGS": "TagA"])
     _ = expression.matches(["a": "-2.5e3", "b": "NaN", "c": "true", "d": "9223372036854775808"])
     _ = expression.matches { name in name.count % 2 == 0 ? name : nil }
+}
+
+/// POP receipts and offset infos (the `POP_CK` property, `extraInfo` headers, a POP response's `startOffsetInfo` /
+/// `msgOffsetInfo` / `orderCountInfo` come from peers): parsed, and a parsed receipt round-trips.
+func fuzzExtraInfo(_ payload: UnsafeRawBufferPointer) {
+    let text = String(decoding: payload, as: UTF8.self)
+    if let receipt = try? PopReceipt(parsing: text) {
+        guard (try? PopReceipt(parsing: receipt.text)) == receipt else { fatalError("pop receipt does not round-trip: \(text.debugDescription)") }
+        _ = receipt.nextVisibleTime
+        _ = AckMessageRequestHeader(consumerGroup: "G", topic: "T", receipt: receipt).fields
+    }
+    _ = try? PopOffsetInfo.startOffsets(text)
+    _ = try? PopOffsetInfo.messageOffsets(text)
+    _ = try? PopOffsetInfo.orderCounts(text)
+    _ = try? BatchAckMessageRequestBody(bytes: UnsafeRawBufferPointer(payload))
 }
 
 #if FUZZING

@@ -168,6 +168,49 @@ struct HeaderTests {
                 "producerGroup topic defaultTopic defaultTopicQueueNums queueId sysFlag bornTimestamp flag properties reconsumeTimes unitMode bornHost storeHost storeTimestamp",
                 topicHeader: true)),
         FullHeader(
+            PopMessageRequestHeader(
+                consumerGroup: "G", topic: "T", queueId: -1, maxMsgNums: 32, invisibleTime: 60_000, pollTime: 15_000,
+                bornTime: 1_700_000_000_000, initMode: 1, expType: "TAG", exp: "*", order: true, attemptId: "A",
+                ns: "ns", nsd: true, bname: "b", oway: true, lo: true),
+            JavaHeaderClass(
+                "PopMessageRequestHeader",
+                "consumerGroup topic queueId maxMsgNums invisibleTime pollTime bornTime initMode expType exp order attemptId",
+                topicHeader: true)),
+        FullHeader(
+            PopMessageResponseHeader(
+                popTime: 1, invisibleTime: 2, reviveQid: 3, restNum: 4, startOffsetInfo: "0 1 2", msgOffsetInfo: "0 1 2,3",
+                orderCountInfo: "0 qo1%2 1"),
+            JavaHeaderClass(
+                "PopMessageResponseHeader",
+                "popTime invisibleTime reviveQid restNum startOffsetInfo msgOffsetInfo orderCountInfo", rpcHeader: false)),
+        FullHeader(
+            AckMessageRequestHeader(
+                consumerGroup: "G", topic: "T", queueId: 1, extraInfo: "0 1 2 3 0 b 1 5", offset: 5,
+                ns: "ns", nsd: true, bname: "b", oway: true, lo: true),
+            JavaHeaderClass("AckMessageRequestHeader", "consumerGroup topic queueId extraInfo offset", topicHeader: true)),
+        FullHeader(
+            AckMessageRequestHeader(
+                consumerGroup: "G", topic: "T", queueId: 1, extraInfo: "0 1 2 3 0 b 1 5", offset: 5, invisibleTime: 9,
+                ns: "ns", nsd: true, bname: "b", oway: true, lo: true),
+            JavaHeaderClass(
+                "ChangeInvisibleTimeRequestHeader", "consumerGroup topic queueId extraInfo offset invisibleTime", topicHeader: true)),
+        FullHeader(
+            ChangeInvisibleTimeResponseHeader(popTime: 1, invisibleTime: 2, reviveQid: 3),
+            JavaHeaderClass("ChangeInvisibleTimeResponseHeader", "popTime invisibleTime reviveQid", rpcHeader: false)),
+        FullHeader(
+            PeekMessageRequestHeader(
+                topic: "T", queueId: 1, maxMsgNums: 8, consumerGroup: "G", ns: "ns", nsd: true, bname: "b", oway: true, lo: true),
+            JavaHeaderClass("PeekMessageRequestHeader", "topic queueId maxMsgNums consumerGroup", topicHeader: true)),
+        FullHeader(
+            NotificationRequestHeader(
+                consumerGroup: "G", topic: "T", queueId: -1, pollTime: 1, bornTime: 2, order: true, attemptId: "A",
+                ns: "ns", nsd: true, bname: "b", oway: true, lo: true),
+            JavaHeaderClass(
+                "NotificationRequestHeader", "consumerGroup topic queueId pollTime bornTime order attemptId", topicHeader: true)),
+        FullHeader(
+            NotificationResponseHeader(hasMsg: true, pollingFull: true),
+            JavaHeaderClass("NotificationResponseHeader", "hasMsg pollingFull", rpcHeader: false)),
+        FullHeader(
             GetConsumerRunningInfoRequestHeader(
                 consumerGroup: "CG", clientId: "c@1", jstackEnable: true, ns: "ns", nsd: true, bname: "b", oway: true),
             JavaHeaderClass("GetConsumerRunningInfoRequestHeader", "consumerGroup clientId jstackEnable")),

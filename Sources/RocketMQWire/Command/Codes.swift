@@ -82,6 +82,20 @@ public struct RequestCode: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let queryAssignment = RequestCode(400)
     /// `PUT_KV_CONFIG` (100).
     public static let putKVConfig = RequestCode(100)
+    /// `POP_MESSAGE` (200050; above Int16, so JSON headers only).
+    public static let popMessage = RequestCode(200050)
+    /// `ACK_MESSAGE` (200051).
+    public static let ackMessage = RequestCode(200051)
+    /// `PEEK_MESSAGE` (200052).
+    public static let peekMessage = RequestCode(200052)
+    /// `CHANGE_MESSAGE_INVISIBLETIME` (200053).
+    public static let changeMessageInvisibleTime = RequestCode(200053)
+    /// `NOTIFICATION` (200054).
+    public static let notification = RequestCode(200054)
+    /// `POLLING_INFO` (200055).
+    public static let pollingInfo = RequestCode(200055)
+    /// `BATCH_ACK_MESSAGE` (200151).
+    public static let batchAckMessage = RequestCode(200151)
 
     /// The Java constant name, or the number for codes this library does not know.
     public var name: String {
@@ -122,6 +136,13 @@ public struct RequestCode: RawRepresentable, Hashable, Sendable, CustomStringCon
         case 361: return "LITE_PULL_MESSAGE"
         case 400: return "QUERY_ASSIGNMENT"
         case 100: return "PUT_KV_CONFIG"
+        case 200050: return "POP_MESSAGE"
+        case 200051: return "ACK_MESSAGE"
+        case 200052: return "PEEK_MESSAGE"
+        case 200053: return "CHANGE_MESSAGE_INVISIBLETIME"
+        case 200054: return "NOTIFICATION"
+        case 200055: return "POLLING_INFO"
+        case 200151: return "BATCH_ACK_MESSAGE"
         default: return String(rawValue)
         }
     }
