@@ -143,6 +143,7 @@ let package = Package(
             dependencies: ["RocketMQ", .product(name: "UnixSignals", package: "swift-service-lifecycle")],
             path: "Examples/PushConsumerHandler"),
         .executableTarget(name: "AsyncSequenceConsumer", dependencies: ["RocketMQ"], path: "Examples/AsyncSequenceConsumer"),
+        .executableTarget(name: "SimpleConsumer", dependencies: ["RocketMQ"], path: "Examples/SimpleConsumer"),
         .executableTarget(
             name: "ServiceGroupApp",
             dependencies: [

@@ -32,6 +32,9 @@ public struct RocketMQError: Error, Hashable, Sendable, CustomStringConvertible 
         /// A request-reply call got no reply within its timeout (Java's `RequestTimeoutException`); the request
         /// itself was sent.
         public static let requestTimeout = Code("requestTimeout")
+        /// A POP receipt expired (the message's invisible time ended) before its ack or invisible-time change: the
+        /// message is, or will be, delivered again.
+        public static let receiptExpired = Code("receiptExpired")
 
         public var description: String { raw }
     }

@@ -12,7 +12,7 @@ struct RocketMQCLI: AsyncParsableCommand {
         abstract: "Produce, consume and inspect Apache RocketMQ (remoting protocol) from the command line.",
         subcommands: [
             ProduceCommand.self, ConsumeCommand.self, RouteCommand.self, OffsetsCommand.self, TopicCommand.self,
-            BenchCommand.self, RequestCommand.self, ReplyCommand.self,
+            BenchCommand.self, RequestCommand.self, ReplyCommand.self, PopCommand.self,
         ])
 
     /// Parses and runs; any failure is one line on stderr (`rocketmq: ...`) and a non-zero exit, never a trace.
