@@ -341,6 +341,27 @@ struct PopTests {
         }
     }
 
+    @Test func drainAnswersGoAwayAndClosesHeldPops() async throws {
+        try await withCluster { cluster in
+            cluster.createTopic("PG", queues: 1)
+            let broker = cluster.brokers[0]
+            let c = try await TestConnection.connect(broker.address)
+            let held = Task { try await Pop.pop(c, topic: "PG", invisible: 60_000, poll: 60_000) }
+            try await eventually("the pop is held") {
+                try await c.call(.pollingInfo, ["consumerGroup": "GPOP", "topic": "PG", "queueId": "-1"]).field("pollingNum") == "1"
+            }
+            let drain = Task { await broker.drain(grace: .seconds(120)) }
+            try await eventually("GO_AWAY for a new pop") {
+                try await c.call(.popMessage, Pop.fields(topic: "PG", invisible: 60_000)).responseCode == .goAway
+            }
+            broker.endGracePeriod()
+            await drain.value
+            // The held pop is not answered with a message: its connection closes with the broker.
+            await #expect(throws: (any Error).self) { _ = try await held.value }
+            #expect(broker.state.withLock { $0.pop.holds.isEmpty })
+        }
+    }
+
     @Test func badInputGetsJavasCodes() async throws {
         try await withCluster { cluster in
             cluster.createTopic("PX", queues: 4)
