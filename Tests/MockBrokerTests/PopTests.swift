@@ -362,6 +362,28 @@ struct PopTests {
         }
     }
 
+    @Test func tagAndSQLFiltersAndPopHeartbeats() async throws {
+        try await withCluster { cluster in
+            cluster.createTopic("PF", queues: 1)
+            let broker = cluster.brokers[0]
+            let c = try await TestConnection.connect(broker.address)
+            var hb = String(buffer: Wire.heartbeat(clientID: "pop-client", group: "GHB", topic: "PF"))
+            hb = hb.replacingOccurrences(of: "CONSUME_PASSIVELY", with: "CONSUME_POP")
+            #expect(try await c.call(.heartBeat, ExtFields(), body: ByteBuffer(string: hb)).responseCode == .success)
+            #expect(broker.state.withLock { $0.registry.consumeType("GHB") } == "CONSUME_POP")
+            for (body, tag) in [("a1", "TagA"), ("b1", "TagB"), ("a2", "TagA")] {
+                try await Pop.send(c, topic: "PF", body: body, tags: tag)
+            }
+            #expect(try await Pop.pop(c, group: "GTAG", topic: "PF", invisible: 60_000, exp: "TagB").bodies == ["b1"])
+            // The messages filtered out count as consumed for that group.
+            #expect(broker.committedOffset(group: "GTAG", topic: "PF", queueId: 0) == 3)
+            let sql = try await c.call(.popMessage, Pop.fields(group: "GSQL", topic: "PF", invisible: 60_000, exp: "TAGS = 'TagA'", expType: "SQL92"))
+            let matched = try Wire.records(sql).map { String(buffer: $0.body) }
+            #expect(sql.responseCode == .success && matched == ["a1", "a2"])
+            await c.close()
+        }
+    }
+
     @Test func badInputGetsJavasCodes() async throws {
         try await withCluster { cluster in
             cluster.createTopic("PX", queues: 4)
