@@ -42,6 +42,9 @@ public struct MockBrokerConfiguration: Sendable {
     /// (SYSTEM_ERROR "The broker does not support consumer to filter message by SQL92"), as the mock does when this
     /// is `false`.
     public var enablePropertyFilter = true
+    /// POP: a message revived more often than this goes to `%DLQ%{group}` instead of the pop retry topic (16, the
+    /// gRPC proxy's limit; the Java broker itself leaves the limit to consumers).
+    public var popMaxReconsumeTimes = 16
     /// The largest message body accepted (4 MiB).
     public var maxMessageSize = 4 * 1024 * 1024
 

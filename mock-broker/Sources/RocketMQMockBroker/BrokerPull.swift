@@ -162,6 +162,7 @@ extension MockBroker {
     /// or time out.
     func wakeHolds(_ keys: [QueueKey]) {
         guard !keys.isEmpty else { return }
+        wakePopHolds(keys)
         let woken = state.withLock { s -> [HeldPull] in
             var out: [HeldPull] = []
             for key in keys {

@@ -13,6 +13,8 @@ struct ClientRegistry {
         var members: [Member] = []
         var subscriptions: [String: SubscriptionData] = [:]
         var broadcasting = false
+        /// `CONSUME_ACTIVELY`, `CONSUME_PASSIVELY` or `CONSUME_POP`.
+        var consumeType: String?
 
         var topics: Set<String> { Set(subscriptions.keys) }
     }
@@ -36,6 +38,7 @@ struct ClientRegistry {
         for consumer in data.consumerDataSet {
             var group = consumers[consumer.groupName, default: ConsumerGroup()]
             group.broadcasting = consumer.messageModel?.rawValue == "BROADCASTING"
+            if let type = consumer.consumeType?.rawValue { group.consumeType = type }
             var groupChanged = false
             if let i = group.members.firstIndex(where: { $0.connection == connection }) {
                 group.members[i].lastHeartbeat = now
@@ -123,6 +126,18 @@ struct ClientRegistry {
     }
 
     func hasConsumerGroup(_ group: String) -> Bool { consumers[group] != nil }
+
+    /// The consume type a group registered with (heartbeat or POP request).
+    func consumeType(_ group: String) -> String? { consumers[group]?.consumeType }
+
+    /// A POP request registers its group as CONSUME_POP / CLUSTERING if unknown (Java's
+    /// `compensateBasicConsumerInfo`).
+    mutating func compensate(group: String) {
+        guard consumers[group] == nil else { return }
+        var info = ConsumerGroup()
+        info.consumeType = ConsumeType.consumePop.rawValue
+        consumers[group] = info
+    }
 
     /// Rotates ``producerConnection(_:)`` over a group's connections.
     private var producerRoundRobin = 0

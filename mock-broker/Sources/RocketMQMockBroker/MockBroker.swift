@@ -46,6 +46,8 @@ public final class MockBroker: RequestProcessor, Sendable {
         /// Compiled SQL92 expressions by text (Java's parser caches 100 too), failures included.
         var sqlCache: [String: Result<SQL92Expression, WireError>] = [:]
         var nextHoldID = 0
+        /// POP checkpoints, ordered pops and held pops.
+        var pop = PopState()
         var uniqueIDGenerator: UniqueIDGenerator?
         var tasks: [RepeatedTask] = []
         var running = false
@@ -91,6 +93,12 @@ public final class MockBroker: RequestProcessor, Sendable {
                     s.topics = persisted.topics
                     s.offsets = persisted.offsets
                 }
+                if let dir {
+                    s.pop.checkpoints = [:]
+                    for ck in PopState.loadCheckpoints(from: dir) { s.pop.add(ck) }
+                    s.pop.dirty = false
+                }
+                s.pop.orders = [:]
             }
             // Every broker serves its cluster's request-reply topic (Java's TopicConfigManager creates it at start).
             let replyTopic = TopicConfig.replyTopic(cluster: configuration.clusterName)
@@ -100,6 +108,7 @@ public final class MockBroker: RequestProcessor, Sendable {
                 : nil
             s.registry = ClientRegistry()
             s.holds = [:]
+            s.pop.holds = [:]
             // Pending and ended transactions are what the store says (before the first request can add to it).
             if let store = s.store { s.transactions = TransactionTable.rebuild(from: store) }
             // Serving from the first request the listener accepts: a client that reconnects at once after a restart
@@ -123,7 +132,10 @@ public final class MockBroker: RequestProcessor, Sendable {
         let check = eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { [weak self] _ in
             self?.checkTransactions()
         }
-        state.withLock { $0.tasks = [scan, flush, check] }
+        let revive = eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(100), delay: .milliseconds(100)) { [weak self] _ in
+            self?.revivePops()
+        }
+        state.withLock { $0.tasks = [scan, flush, check, revive] }
         rescheduleParked()
         directory.register(self)
     }
@@ -131,8 +143,9 @@ public final class MockBroker: RequestProcessor, Sendable {
     /// Stops serving: leaves the routes, closes the listener and every connection, persists offsets.
     func stop() async {
         directory.unregister(self)
-        let (tasks, holds, deliveries, graceOver) = state.withLock { s -> ([RepeatedTask], [HeldPull], [Scheduled<Void>], EventLoopPromise<Void>?) in
+        let (tasks, holds, deliveries, graceOver, popHolds) = state.withLock { s -> ([RepeatedTask], [HeldPull], [Scheduled<Void>], EventLoopPromise<Void>?, [Scheduled<Void>]) in
             s.running = false
+            let p = dropPopHolds(&s)
             let g = s.graceOver
             s.graceOver = nil
             let t = s.tasks
@@ -141,8 +154,9 @@ public final class MockBroker: RequestProcessor, Sendable {
             s.holds = [:]
             let d = Array(s.pendingDeliveries.values)
             s.pendingDeliveries = [:]
-            return (t, h, d, g)
+            return (t, h, d, g, p)
         }
+        for p in popHolds { p.cancel() }
         graceOver?.succeed()  // a drain in progress ends with this stop
         for t in tasks { t.cancel() }
         for h in holds { h.timeout?.cancel() }
@@ -223,7 +237,8 @@ public final class MockBroker: RequestProcessor, Sendable {
         .queryConsumerOffset, .updateConsumerOffset, .searchOffsetByTimestamp, .getMaxOffset, .getMinOffset,
         .getEarliestMsgStoreTime, .heartBeat, .unregisterClient, .consumerSendMsgBack, .endTransaction,
         .getConsumerListByGroup, .lockBatchMQ, .unlockBatchMQ, .checkClientConfig, .updateAndCreateTopic,
-        .sendReplyMessage, .sendReplyMessageV2,
+        .sendReplyMessage, .sendReplyMessageV2, .popMessage, .ackMessage, .batchAckMessage, .peekMessage,
+        .changeMessageInvisibleTime, .notification, .pollingInfo,
     ].reduce(into: Set<Int32>()) { $0.insert($1.rawValue) }
 
     func supports(_ code: RequestCode) -> Bool { Self.supported.contains(code.rawValue) }
@@ -246,6 +261,12 @@ public final class MockBroker: RequestProcessor, Sendable {
             case .lockBatchMQ, .unlockBatchMQ: return try lock(request)
             case .checkClientConfig: return checkClientConfig(request)
             case .updateAndCreateTopic: return try createTopic(request)
+            case .popMessage: return try processPop(request, from: connection)
+            case .ackMessage, .batchAckMessage: return try processAck(request)
+            case .changeMessageInvisibleTime: return try processChangeInvisibleTime(request)
+            case .peekMessage: return try processPeek(request, from: connection)
+            case .notification: return try processNotification(request, from: connection)
+            case .pollingInfo: return try processPollingInfo(request)
             default:
                 return .respond(.response(to: request, code: .requestCodeNotSupported, remark: " request type \(request.code) not supported"))
             }
@@ -265,6 +286,7 @@ public final class MockBroker: RequestProcessor, Sendable {
                     return true
                 }
             }
+            popHoldsClosed(&s, connection: connection)
             return s.registry.connectionClosed(connection).map { ($0, s.registry.members($0)) }
         }
         self.notify(notify)

@@ -56,6 +56,7 @@ extension MockBroker {
 
     /// Flushes consumer offsets if they changed (every second and at stop), in Java's `consumerOffset.json` shape.
     func persistIfDirty() {
+        persistPopCheckpoints()
         guard let dir = dataDirectory else {
             state.withLock { $0.offsetsDirty = false }
             return
