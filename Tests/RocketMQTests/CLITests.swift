@@ -369,6 +369,26 @@ struct CLITests {
         }
     }
 
+    @Test("pop: unacknowledged messages come back to the next consumer; acknowledged ones never")
+    func popCommand() async throws {
+        try await withCLICluster { cluster, ns in
+            cluster.createTopic("CliPop", queues: 4)
+            let produce = try await CLI.run(["produce", "--namesrv", ns, "--topic", "CliPop", "--count", "20"] + patientSends)
+            #expect(produce.result["ok"] == "20", "\(produce.stderr)")
+            let base = ["pop", "--namesrv", ns, "--topic", "CliPop", "--group", "CliPoppers", "--from", "first"] + patient
+            let noAck = try await CLI.run(base + ["--ack", "none", "--expect", "20", "--invisible-seconds", "1", "--timeout", "100"])
+            #expect(noAck.status == 0, "\(noAck.stderr)")
+            #expect(noAck.result["unique"] == "20" && noAck.result["acked"] == "0", "\(noAck.stdout)")
+            let again = try await CLI.run(base + ["--expect", "20", "--timeout", "100", "--print"])
+            #expect(again.status == 0, "\(again.stderr)")
+            #expect(again.result["unique"] == "20" && again.result["acked"] == "20", "\(again.stdout)")
+            #expect(again.lines("").filter { $0.contains("reconsume=") }.allSatisfy { !$0.contains("reconsume=0 ") }, "\(again.stdout)")
+            let nothing = try await CLI.run(base + ["--expect", "1", "--timeout", "3"])
+            #expect(nothing.status == 1)
+            #expect(nothing.result["received"] == "0", "\(nothing.stdout)")
+        }
+    }
+
     @Test("end to end against the mock-broker executable: transactions checked back, requests replied")
     func transactionsAndRequestsAgainstTheExecutable() async throws {
         // Scaled: transactions become checkable 120 ms after sending and are checked every 600 ms.

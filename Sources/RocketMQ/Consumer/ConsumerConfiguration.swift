@@ -61,6 +61,9 @@ public struct ConsumerConfiguration: Sendable {
     public var shutdownTimeout: Duration = .seconds(10)
     /// Where broadcasting consumers keep offsets (default `~/.rocketmq_offsets`).
     public var localOffsetDirectory: String?
+    /// POP mode (RocketMQ 5; clustering, handler only): the brokers hand out messages, there is no client-side
+    /// rebalancing and no pause when members come and go. `nil` (the default) consumes by pulling owned queues.
+    public var pop: PopSettings?
 
     /// Creates a configuration for consumer group `group`.
     public init(group: String) {
@@ -75,4 +78,19 @@ public enum ConsumeResult: Sendable, Hashable {
     /// Failed: redeliver later (concurrent: through the broker's retry topic with backoff; orderly: the same queue
     /// after `orderlyRetryDelay`).
     case retryLater
+}
+
+/// How a ``PushConsumer`` consumes in POP mode (Java's push consumer with POP message request mode).
+public struct PopSettings: Sendable, Hashable {
+    /// How long a message handed to the handler stays invisible to the group (Java's `popInvisibleTime`, 60 s).
+    public var invisibleDuration: Duration = .seconds(60)
+    /// Messages per POP request (`popBatchNums`, 32 at most).
+    public var batchSize = 32
+    /// How long a failed message stays invisible before its redelivery, by its reconsume count (Java's
+    /// `popDelayLevel`: 10 s, 30 s, 1 min, 2 min, … 2 h; the last entry repeats).
+    public var retryDelays: [Duration] = [10, 30, 60, 120, 180, 240, 300, 360, 420, 480, 540, 600, 1200, 1800, 3600, 7200]
+        .map { .seconds($0) }
+
+    /// Java's defaults.
+    public init() {}
 }

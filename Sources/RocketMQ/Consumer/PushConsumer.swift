@@ -40,6 +40,8 @@ public final class PushConsumer: Sendable, Service {
     let metrics: ConsumerMetrics
     /// The group name on the wire (namespace applied).
     let group: String
+    /// POP mode's engine (``ConsumerConfiguration/pop``), on this consumer's core.
+    let popEngine: SimpleConsumer?
 
     struct State {
         var subscriptions: [String: SubscriptionData] = [:]
@@ -87,6 +89,19 @@ public final class PushConsumer: Sendable, Service {
         guard configuration.maxConcurrency >= 1, configuration.consumeBatchSize >= 1, configuration.pullBatchSize >= 1 else {
             throw RocketMQError(.invalidArgument, "maxConcurrency, consumeBatchSize and pullBatchSize must be >= 1")
         }
+        if configuration.pop != nil {
+            guard configuration.messageModel == .clustering, handler != nil else {
+                throw RocketMQError(.invalidArgument, "POP mode needs the clustering model and a handler")
+            }
+            if case .timestamp = configuration.startPoint {
+                throw RocketMQError(.invalidArgument, "POP consumption cannot start at a timestamp")
+            }
+            guard let pop = configuration.pop, (1...32).contains(pop.batchSize), !pop.retryDelays.isEmpty,
+                pop.invisibleDuration >= .seconds(1)
+            else {
+                throw RocketMQError(.invalidArgument, "POP mode needs batchSize in 1...32, retry delays and an invisible duration of at least 1 s")
+            }
+        }
         if configuration.orderly {
             guard configuration.messageModel == .clustering else {
                 throw RocketMQError(.invalidArgument, "orderly consumption needs the clustering model")
@@ -113,6 +128,16 @@ public final class PushConsumer: Sendable, Service {
             let path = URL(fileURLWithPath: base).appendingPathComponent(core.clientID.replacingOccurrences(of: "/", with: "_"))
                 .appendingPathComponent(group).appendingPathComponent("offsets.json")
             offsets = OffsetStore(kind: .local(path: path), group: group, core: core)
+        }
+        if let pop = configuration.pop {
+            var popConfiguration = SimpleConsumerConfiguration(group: configuration.group)
+            popConfiguration.invisibleDuration = pop.invisibleDuration
+            popConfiguration.awaitDuration = configuration.longPollingTimeout
+            popConfiguration.startPoint = configuration.startPoint
+            popConfiguration.orderly = configuration.orderly
+            popEngine = SimpleConsumer(configuration: popConfiguration, core: core, logger: logger)
+        } else {
+            popEngine = nil
         }
         (stream, streamContinuation) = AsyncStream.makeStream(of: ReceivedMessage.self)
         (rebalanceSignals, rebalanceContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
@@ -208,7 +233,7 @@ public final class PushConsumer: Sendable, Service {
             return !s.subscriptions.isEmpty
         }
         guard subscribed else { throw RocketMQError(.invalidArgument, "subscribe to at least one topic before run()") }
-        if configuration.messageModel == .clustering {
+        if configuration.messageModel == .clustering && popEngine == nil {
             let retry = "%RETRY%" + group
             if let data = try? SubscriptionData.build(topic: retry, expression: "*", type: "TAG") {
                 state.withLock { $0.subscriptions[retry] = data }
@@ -228,6 +253,13 @@ public final class PushConsumer: Sendable, Service {
             await cancelWhenGracefulShutdown {
                 await withDiscardingTaskGroup { group in
                     group.addTask { await self.core.run() }
+                    if let engine = self.popEngine {
+                        // POP: no rebalancing, no offsets to commit; each worker pops, handles, acknowledges.
+                        for _ in 0..<self.configuration.maxConcurrency {
+                            group.addTask { await self.popWorker(engine) }
+                        }
+                        return
+                    }
                     group.addTask { await self.rebalanceLoop() }
                     group.addTask { await self.commitLoop() }
                     if self.handler != nil && !self.configuration.orderly {
@@ -279,12 +311,59 @@ public final class PushConsumer: Sendable, Service {
         case .timestamp: from = .consumeFromTimestamp
         }
         return ConsumerData(
-            groupName: group, consumeType: .consumePassively,
+            groupName: group, consumeType: popEngine == nil ? .consumePassively : .consumePop,
             messageModel: configuration.messageModel == .clustering ? .clustering : .broadcasting,
             consumeFromWhere: from, subscriptionDataSet: subs, unitMode: false)
     }
 
     var isStopping: Bool { state.withLock { $0.stopping } }
+}
+
+extension PushConsumer {
+    /// POP mode: pops up to `consumeBatchSize` messages at a time (long polling), hands them to the handler and
+    /// acknowledges them; a failed batch becomes invisible for its retry delay (orderly: `orderlyRetryDelay`) and
+    /// comes back from the broker. Ends when cancelled or stopping.
+    func popWorker(_ engine: SimpleConsumer) async {
+        guard let handler, let pop = configuration.pop else { return }
+        let batchSize = min(configuration.consumeBatchSize, 32)
+        while !Task.isCancelled && !isStopping {
+            engine.setSubscriptions(state.withLock { Array($0.subscriptions.values) })
+            let batch: [PoppedMessage]
+            do {
+                batch = try await engine.receive(maxMessages: batchSize, invisibleDuration: pop.invisibleDuration)
+            } catch {
+                if Task.isCancelled || isStopping { return }
+                logger.debug("pop failed; retrying", metadata: ["error": "\(error)"])
+                do { try await Task.sleep(for: configuration.pullRetryDelay) } catch { return }
+                continue
+            }
+            guard !batch.isEmpty else { continue }
+            metrics.received.increment(by: batch.count)
+            state.withLock { $0.inFlight += 1 }
+            let result: ConsumeResult
+            do { result = try await handler(batch.map(\.message)) } catch {
+                logger.warning("handler threw; the messages come back later", metadata: ["error": "\(error)"])
+                result = .retryLater
+            }
+            switch result {
+            case .success:
+                metrics.consumed.increment(by: batch.count)
+                do { try await engine.ack(batch) } catch {
+                    // An expired receipt: the message is handed out again (at least once).
+                    logger.warning("ack failed; the messages may be delivered again", metadata: ["error": "\(error)"])
+                }
+            case .retryLater:
+                metrics.failed.increment(by: batch.count)
+                for message in batch {
+                    let delay = configuration.orderly
+                        ? configuration.orderlyRetryDelay
+                        : pop.retryDelays[min(Int(message.reconsumeTimes), pop.retryDelays.count - 1)]
+                    _ = try? await engine.changeInvisibleDuration(message, to: delay)
+                }
+            }
+            state.withLock { $0.inFlight -= 1 }
+        }
+    }
 }
 
 /// swift-metrics instruments of a consumer.

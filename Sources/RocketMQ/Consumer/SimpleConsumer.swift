@@ -89,20 +89,30 @@ public final class SimpleConsumer: Sendable, Service {
     }
 
     /// Creates a consumer; nothing connects before ``run()`` or the first receive.
-    public init(
+    public convenience init(
         configuration: SimpleConsumerConfiguration, client: ClientConfiguration,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger = Logger(label: "rocketmq.simple-consumer")
     ) throws {
         try configuration.validate()
-        self.configuration = configuration
         let core = try ClientCore(configuration: client, eventLoopGroup: eventLoopGroup, logger: logger)
-        self.core = core
-        group = client.wrap(configuration.group)
         var logger = logger
         logger[metadataKey: "rocketmq.client"] = "\(core.clientID)"
         logger[metadataKey: "rocketmq.group"] = "\(configuration.group)"
+        self.init(configuration: configuration, core: core, logger: logger)
+    }
+
+    /// A POP engine on another client's core (a ``PushConsumer`` in POP mode), which runs the core itself.
+    init(configuration: SimpleConsumerConfiguration, core: ClientCore, logger: Logger) {
+        self.configuration = configuration
+        self.core = core
+        group = core.configuration.wrap(configuration.group)
         self.logger = logger
+    }
+
+    /// Replaces the subscriptions (a POP-mode ``PushConsumer``'s, already namespaced).
+    func setSubscriptions(_ subscriptions: [SubscriptionData]) {
+        state.withLock { $0.subscriptions = Dictionary(subscriptions.map { ($0.topic, $0) }) { _, last in last } }
     }
 
     /// The client id this consumer reports.
