@@ -6,7 +6,7 @@ import RocketMQ
 struct PopCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pop",
-        abstract: "Consume with POP; the last line is RESULT received=N unique=N acked=N redelivered=N.")
+        abstract: "Consume with POP; the last line is RESULT received=N unique=N acked=N redelivered=N (with redeliveries also redelivery_late_p50_ms / _p99_ms: how long after the invisible time ended they were popped again).")
 
     @OptionGroup var cluster: ClusterOptions
     @Option(help: "The topic.") var topic: String
@@ -62,6 +62,9 @@ struct PopCommand: AsyncParsableCommand {
         var acked = 0
         var redelivered = 0
         var ids = Set<String>()
+        /// When each message's last receipt expired, and how late each redelivery came after that (ms).
+        var invisibleUntil: [String: Int64] = [:]
+        var late: [Int64] = []
         let clock = ContinuousClock()
         let deadline = clock.now + ClusterOptions.duration(seconds: timeout)
         var reached = expect == 0
@@ -74,7 +77,11 @@ struct PopCommand: AsyncParsableCommand {
             }
             for message in batch {
                 received += 1
-                if !ids.insert(message.messageID).inserted { redelivered += 1 }
+                if !ids.insert(message.messageID).inserted {
+                    redelivered += 1
+                    if let until = invisibleUntil[message.messageID] { late.append(message.receipt.popTime - until) }
+                }
+                invisibleUntil[message.messageID] = message.invisibleUntil
                 if print {
                     Swift.print("\(message.messageID) \(message.queue.brokerName):\(message.queue.queueId)@\(message.receipt.queueOffset) reconsume=\(message.reconsumeTimes) \(String(buffer: message.body))")
                 }
@@ -92,7 +99,12 @@ struct PopCommand: AsyncParsableCommand {
         }
         runner.cancel()
         _ = try? await runner.value
-        Swift.print("RESULT received=\(received) unique=\(ids.count) acked=\(acked) redelivered=\(redelivered)")
+        var result = "RESULT received=\(received) unique=\(ids.count) acked=\(acked) redelivered=\(redelivered)"
+        if !late.isEmpty {
+            late.sort()
+            result += " redelivery_late_p50_ms=\(late[late.count / 2]) redelivery_late_p99_ms=\(late[min(late.count - 1, late.count * 99 / 100)])"
+        }
+        Swift.print(result)
         if let expect, !reached {
             note("rocketmq: expected \(expect) messages, got \(ids.count) within \(timeout) s")
             throw ExitCode(1)

@@ -304,6 +304,15 @@ struct CLITests {
         #expect(run.result["first_message_ms"] != "-")
     }
 
+    @Test(arguments: ["pop", "simple"])
+    func benchConsumeDrainsWithPop(_ mode: String) async throws {
+        let run = try await CLI.run(
+            ["bench", "consume", "--embedded", "--prefill", "2000", "--mode", mode, "--consumers", "3", "--timeout", "100"] + patient)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.result["mode"] == mode && run.result["consumers"] == "3")
+        #expect(Int(run.result["received"] ?? "") ?? 0 >= 2000, "\(run.stdout)")
+    }
+
     @Test func benchEchoReportsTheRatios() async throws {
         // A measurement window long enough that a loaded machine still completes requests in it (the rates must be > 0).
         let run = try await CLI.run([

@@ -14,7 +14,7 @@ struct BenchConsumeCommand: AsyncParsableCommand {
             counts from the consumer's start (rebalance and first pulls included) to the last message. Without one it \
             measures --duration seconds after --warmup. Latency is born-to-handler time in ms (in drain mode: the \
             backlog's age). Last line:
-            RESULT command=consume received=N seconds=X msgs_per_s=X mb_per_s=X first_message_ms=X p50_ms=X p99_ms=X \
+            RESULT command=consume mode=M consumers=K received=N seconds=X msgs_per_s=X mb_per_s=X first_message_ms=X p50_ms=X p99_ms=X \
             p999_ms=X max_ms=X prefill_msgs_per_s=X cpu_s=X peak_rss_mb=X embedded=B
             """)
 
@@ -28,6 +28,9 @@ struct BenchConsumeCommand: AsyncParsableCommand {
     @Option(help: "Handler calls at once (maxConcurrency).") var concurrency = 20
     @Option(name: .customLong("pull-batch"), help: "Messages per pull (pullBatchSize).") var pullBatch: Int32 = 32
     @Option(help: "Give up waiting for the expected count after this many seconds.") var timeout: Double = 300
+    @Option(help: "How to consume: push (pull owned queues), pop (push consumers in POP mode) or simple (SimpleConsumer receive + ack).")
+    var mode = "push"
+    @Option(help: "Consumers of the group, in this process.") var consumers = 1
 
     func validate() throws {
         if let prefill, prefill < 0 { throw ValidationError("--prefill must be >= 0") }
@@ -36,6 +39,8 @@ struct BenchConsumeCommand: AsyncParsableCommand {
         guard (1...1000).contains(concurrency) else { throw ValidationError("--concurrency must be between 1 and 1000") }
         guard (1...1024).contains(pullBatch) else { throw ValidationError("--pull-batch must be between 1 and 1024") }
         guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
+        guard ["push", "pop", "simple"].contains(mode) else { throw ValidationError("--mode must be push, pop or simple") }
+        guard (1...64).contains(consumers) else { throw ValidationError("--consumers must be between 1 and 64") }
     }
 
     func run() async throws {
@@ -75,11 +80,10 @@ struct BenchConsumeCommand: AsyncParsableCommand {
         config.consumeBatchSize = batch
         config.maxConcurrency = concurrency
         config.pullBatchSize = pullBatch
+        if mode == "pop" { config.pop = PopSettings() }
         let recorder = BenchRecorder()
         let firstMessage = FirstEvent()
-        let consumer = try PushConsumer(
-            configuration: config, client: bench.clientConfiguration(), eventLoopGroup: bench.clientGroup
-        ) { messages in
+        let record: @Sendable ([ReceivedMessage]) -> Void = { messages in
             firstMessage.mark()
             let now = wallMillis()
             var bytes = 0
@@ -90,9 +94,42 @@ struct BenchConsumeCommand: AsyncParsableCommand {
                 latencies.append(UInt64(max(0, now - m.bornTimestamp)) * 1000)
             }
             recorder.record(latenciesMicros: latencies, bytes: bytes)
-            return .success
         }
-        try consumer.subscribe(load.topic)
+        // Each consumer: its run(), and for simple consumers a receive-and-ack loop beside it.
+        var services: [@Sendable () async throws -> Void] = []
+        for _ in 0..<consumers {
+            if mode == "simple" {
+                var simple = SimpleConsumerConfiguration(group: config.group)
+                simple.startPoint = config.startPoint
+                simple.awaitDuration = .seconds(2)
+                let consumer = try SimpleConsumer(configuration: simple, client: bench.clientConfiguration(), eventLoopGroup: bench.clientGroup)
+                try consumer.subscribe(load.topic)
+                let concurrency = self.concurrency
+                services.append { try await consumer.run() }
+                services.append {
+                    try await withThrowingDiscardingTaskGroup { group in
+                        for _ in 0..<max(1, concurrency / 4) {
+                            group.addTask {
+                                while !Task.isCancelled {
+                                    let batch = try await consumer.receive(maxMessages: 32)
+                                    record(batch.map(\.message))
+                                    try await consumer.ack(batch)
+                                }
+                            }
+                        }
+                    }
+                }
+            } else {
+                let consumer = try PushConsumer(
+                    configuration: config, client: bench.clientConfiguration(), eventLoopGroup: bench.clientGroup
+                ) { messages in
+                    record(messages)
+                    return .success
+                }
+                try consumer.subscribe(load.topic)
+                services.append { try await consumer.run() }
+            }
+        }
 
         // A reachability check the push consumer would otherwise only log about.
         let admin = try Admin(client: bench.clientConfiguration(), eventLoopGroup: bench.clientGroup)
@@ -106,7 +143,11 @@ struct BenchConsumeCommand: AsyncParsableCommand {
 
         let started = nanoTime()
         if let expected { recorder.startMeasuring(limit: expected) }
-        let runner = Task { try await consumer.run() }
+        let runner = Task {  // unstructured: the bench's consumers, cancelled and awaited below
+            try await withThrowingDiscardingTaskGroup { group in
+                for service in services { group.addTask { try await service() } }
+            }
+        }
         let progress = progressTask("consume", recorder: recorder, interval: load.reportInterval)
         if expected != nil {
             let deadline = started + UInt64(timeout * 1e9)
@@ -126,7 +167,8 @@ struct BenchConsumeCommand: AsyncParsableCommand {
         let snapshot = recorder.total()
         let first = firstMessage.nanos.map { fixed(Double($0 - started) / 1e6, 1) } ?? "-"
         print(resultLine([
-            "command": "consume", "size": "\(load.size)", "batch": "\(batch)", "concurrency": "\(concurrency)",
+            "command": "consume", "mode": mode, "consumers": "\(consumers)", "size": "\(load.size)", "batch": "\(batch)",
+            "concurrency": "\(concurrency)",
             "received": "\(snapshot.ok)", "expected": expected.map(String.init) ?? "-", "seconds": fixed(snapshot.seconds),
             "msgs_per_s": fixed(snapshot.rate, 1), "mb_per_s": fixed(snapshot.megabytesPerSecond),
             "first_message_ms": first, "p50_ms": fixed(snapshot.millis(50)), "p99_ms": fixed(snapshot.millis(99)),
