@@ -320,17 +320,17 @@ public final class PushConsumer: Sendable, Service {
 }
 
 extension PushConsumer {
-    /// POP mode: pops up to `consumeBatchSize` messages at a time (long polling), hands them to the handler and
-    /// acknowledges them; a failed batch becomes invisible for its retry delay (orderly: `orderlyRetryDelay`) and
+    /// POP mode: pops up to ``PopSettings/batchSize`` messages at a time (long polling), hands them to the handler
+    /// `consumeBatchSize` at a time and acknowledges the handled ones together (one BATCH_ACK per broker) once the
+    /// popped batch is through; a failed chunk becomes invisible for its retry delay (orderly: `orderlyRetryDelay`) and
     /// comes back from the broker. Ends when cancelled or stopping.
     func popWorker(_ engine: SimpleConsumer) async {
         guard let handler, let pop = configuration.pop else { return }
-        let batchSize = min(configuration.consumeBatchSize, 32)
         while !Task.isCancelled && !isStopping {
             engine.setSubscriptions(state.withLock { Array($0.subscriptions.values) })
             let batch: [PoppedMessage]
             do {
-                batch = try await engine.receive(maxMessages: batchSize, invisibleDuration: pop.invisibleDuration)
+                batch = try await engine.receive(maxMessages: pop.batchSize, invisibleDuration: pop.invisibleDuration)
             } catch {
                 if Task.isCancelled || isStopping { return }
                 logger.debug("pop failed; retrying", metadata: ["error": "\(error)"])
@@ -340,25 +340,37 @@ extension PushConsumer {
             guard !batch.isEmpty else { continue }
             metrics.received.increment(by: batch.count)
             state.withLock { $0.inFlight += 1 }
-            let result: ConsumeResult
-            do { result = try await handler(batch.map(\.message)) } catch {
-                logger.warning("handler threw; the messages come back later", metadata: ["error": "\(error)"])
-                result = .retryLater
+            var handled: [PoppedMessage] = []
+            var orderBroken = false
+            for start in stride(from: 0, to: batch.count, by: configuration.consumeBatchSize) {
+                let chunk = Array(batch[start..<min(start + configuration.consumeBatchSize, batch.count)])
+                var result = ConsumeResult.retryLater
+                if !orderBroken {
+                    do { result = try await handler(chunk.map(\.message)) } catch {
+                        logger.warning("handler threw; the messages come back later", metadata: ["error": "\(error)"])
+                        result = .retryLater
+                    }
+                }
+                // Orderly: after a failure the rest of the batch comes back with it, in order, unhandled.
+                if configuration.orderly && result == .retryLater { orderBroken = true }
+                switch result {
+                case .success:
+                    metrics.consumed.increment(by: chunk.count)
+                    handled += chunk
+                case .retryLater:
+                    metrics.failed.increment(by: chunk.count)
+                    for message in chunk {
+                        let delay = configuration.orderly
+                            ? configuration.orderlyRetryDelay
+                            : pop.retryDelays[min(Int(message.reconsumeTimes), pop.retryDelays.count - 1)]
+                        _ = try? await engine.changeInvisibleDuration(message, to: delay)
+                    }
+                }
             }
-            switch result {
-            case .success:
-                metrics.consumed.increment(by: batch.count)
-                do { try await engine.ack(batch) } catch {
+            if !handled.isEmpty {
+                do { try await engine.ack(handled) } catch {
                     // An expired receipt: the message is handed out again (at least once).
                     logger.warning("ack failed; the messages may be delivered again", metadata: ["error": "\(error)"])
-                }
-            case .retryLater:
-                metrics.failed.increment(by: batch.count)
-                for message in batch {
-                    let delay = configuration.orderly
-                        ? configuration.orderlyRetryDelay
-                        : pop.retryDelays[min(Int(message.reconsumeTimes), pop.retryDelays.count - 1)]
-                    _ = try? await engine.changeInvisibleDuration(message, to: delay)
                 }
             }
             state.withLock { $0.inFlight -= 1 }
