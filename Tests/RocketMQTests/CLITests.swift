@@ -398,7 +398,7 @@ struct CLITests {
         }
     }
 
-    @Test("end to end against the mock-broker executable: transactions checked back, requests replied")
+    @Test("end to end against the mock-broker executable: transactions checked back, requests replied, POP")
     func transactionsAndRequestsAgainstTheExecutable() async throws {
         // Scaled: transactions become checkable 120 ms after sending and are checked every 600 ms.
         let mock = try await MockBrokerProcess.start(arguments: [
@@ -426,6 +426,13 @@ struct CLITests {
         let replies = try await replier
         #expect(requests.result["ok"] == "10" && requests.result["failed"] == "0", "\(requests.stdout) \(requests.stderr)")
         #expect(replies.result["replied"] == "10", "\(replies.stdout) \(replies.stderr)")
+        // POP: everything once, acknowledged.
+        let produced = try await CLI.run(["produce", "--namesrv", ns, "--topic", "E2EPop", "--count", "30"] + patientSends)
+        #expect(produced.result["ok"] == "30", "\(produced.stderr)")
+        let popped = try await CLI.run(
+            ["pop", "--namesrv", ns, "--topic", "E2EPop", "--group", "E2EPoppers", "--from", "first", "--expect", "30",
+             "--timeout", "100"] + patient)
+        #expect(popped.result["unique"] == "30" && popped.result["acked"] == "30", "\(popped.stdout) \(popped.stderr)")
         #expect(await mock.terminate() == 0)
     }
 }
