@@ -1,6 +1,7 @@
 import Foundation
 import NIOSSL
 import RocketMQWire
+import Tracing
 
 /// Settings shared by every producer and consumer of one client instance. Defaults are Java's.
 public struct ClientConfiguration: Sendable {
@@ -39,6 +40,9 @@ public struct ClientConfiguration: Sendable {
     /// a restarted broker registers with the name server first, so every member of a group sees it back, re-registers
     /// and rebalances within this interval of each other instead of acting on different routes.
     public var brokerReturnWatchInterval: Duration = .milliseconds(250)
+    /// The swift-distributed-tracing tracer of this client's producer and consumer spans; `nil` (the default) uses the
+    /// one bootstrapped with `InstrumentationSystem.bootstrap` (no-op unless the application bootstrapped one).
+    public var tracer: (any Tracer)?
 
     /// Creates a configuration for the given name servers (`"127.0.0.1:9876"`, or `"a:9876;b:9876"` as Java accepts).
     public init(nameServers: [String]) {

@@ -4,6 +4,7 @@ import NIOPosix
 import RocketMQRemoting
 import RocketMQWire
 import Synchronization
+import Tracing
 
 /// What a consumer contributes to heartbeats and how the core wakes its rebalance.
 struct ConsumerRegistration: Sendable {
@@ -577,6 +578,9 @@ final class ClientCore: Sendable {
     }
 
     var isStopped: Bool { state.withLock { $0.stopped } }
+
+    /// The tracer of this client's spans: the configured one, else the bootstrapped one.
+    var tracer: any Tracer { configuration.tracer ?? InstrumentationSystem.tracer }
 
     /// Whether ``run()`` is running (pushed requests are processed) and the client has not shut down.
     var isRunning: Bool { state.withLock { $0.running && !$0.stopped } }

@@ -90,10 +90,11 @@ extension PushConsumer {
             guard !item.queue.isDropped, let handler else { continue }
             state.withLock { $0.inFlight += 1 }
             item.queue.state.withLock { $0.handling += 1 }
-            let result: ConsumeResult
-            do { result = try await handler(item.messages) } catch {
-                logger.debug("handler threw; retrying later", metadata: ["error": "\(error)"])
-                result = .retryLater
+            let result = await MessagingTracing.process(item.messages, group: configuration.group, tracer: core.tracer) { messages in
+                do { return try await handler(messages) } catch {
+                    logger.debug("handler threw; retrying later", metadata: ["error": "\(error)"])
+                    throw error
+                }
             }
             switch result {
             case .success:
@@ -187,7 +188,7 @@ extension PushConsumer {
                     try? await Task.sleep(for: .milliseconds(100))
                 }
                 state.withLock { $0.inFlight += 1 }
-                let result = (try? await handler(chunk)) ?? .retryLater
+                let result = await MessagingTracing.process(chunk, group: configuration.group, tracer: core.tracer, handler)
                 state.withLock { $0.inFlight -= 1 }
                 switch result {
                 case .success:

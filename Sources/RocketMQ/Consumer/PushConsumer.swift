@@ -346,9 +346,11 @@ extension PushConsumer {
                 let chunk = Array(batch[start..<min(start + configuration.consumeBatchSize, batch.count)])
                 var result = ConsumeResult.retryLater
                 if !orderBroken {
-                    do { result = try await handler(chunk.map(\.message)) } catch {
-                        logger.warning("handler threw; the messages come back later", metadata: ["error": "\(error)"])
-                        result = .retryLater
+                    result = await MessagingTracing.process(chunk.map(\.message), group: configuration.group, tracer: core.tracer) {
+                        do { return try await handler($0) } catch {
+                            logger.warning("handler threw; the messages come back later", metadata: ["error": "\(error)"])
+                            throw error
+                        }
                     }
                 }
                 // Orderly: after a failure the rest of the batch comes back with it, in order, unhandled.

@@ -6,6 +6,7 @@ import RocketMQRemoting
 import RocketMQWire
 import ServiceLifecycle
 import Synchronization
+import Tracing
 
 /// Sends messages to RocketMQ brokers.
 ///
@@ -146,6 +147,12 @@ public final class Producer: Sendable, Service {
 
     /// Sends without waiting for an answer (flag bit 1); returns once written. Not retried.
     public func sendOneway(_ message: Message) async throws {
+        try await MessagingTracing.publish(message, group: configuration.group, tracer: core.tracer) { message, _ in
+            try await sendOnewayTraced(message)
+        }
+    }
+
+    private func sendOnewayTraced(_ message: Message) async throws {
         var prepared = try prepare(message)
         let queue = try await pickQueue(topic: prepared.topic, avoiding: nil, selector: nil)
         guard let address = core.masterAddress(queue.brokerName) else {
@@ -218,8 +225,11 @@ public final class Producer: Sendable, Service {
     }
 
     func send(_ message: Message, queueSelector: (@Sendable ([MessageQueue]) -> MessageQueue?)?) async throws -> SendResult {
-        let prepared = try prepare(message)
-        return try await deliver(prepared, selector: queueSelector)
+        try await MessagingTracing.publish(message, group: configuration.group, tracer: core.tracer) { message, span in
+            let result = try await deliver(try prepare(message), selector: queueSelector, span: span)
+            MessagingTracing.record(result, on: span)
+            return result
+        }
     }
 
     private func validate(_ message: Message) throws {
@@ -342,7 +352,10 @@ public final class Producer: Sendable, Service {
         return fallback ?? queues[start % queues.count]
     }
 
-    func deliver(_ prepared: PreparedSend, selector: (@Sendable ([MessageQueue]) -> MessageQueue?)?) async throws -> SendResult {
+    /// Sends `prepared` with retries within its deadline; each retry is an event on `span`.
+    func deliver(
+        _ prepared: PreparedSend, selector: (@Sendable ([MessageQueue]) -> MessageQueue?)?, span: (any Span)? = nil
+    ) async throws -> SendResult {
         let clock = ContinuousClock()
         let start = clock.now
         let budget = prepared.timeout ?? configuration.sendTimeout
@@ -393,6 +406,7 @@ public final class Producer: Sendable, Service {
                     lastBroker = queue.brokerName
                     if !error.isRetryable { break }
                     logger.debug("send failed; retrying", metadata: ["broker": "\(address)", "error": "\(error)"])
+                    span?.addEvent(SpanEvent(name: "retry", attributes: ["messaging.rocketmq.broker": .string(queue.brokerName), "error.type": .string("\(error.code)")]))
                     continue
                 }
             } catch let error as RemotingError where error.kind == .reconnectBackoff || error.kind == .connectFailed {
@@ -426,6 +440,7 @@ public final class Producer: Sendable, Service {
                 lastBroker = queue.brokerName
                 if !mapped.isRetryable { break }
                 logger.debug("send failed; retrying", metadata: ["broker": "\(address)", "error": "\(mapped)"])
+                span?.addEvent(SpanEvent(name: "retry", attributes: ["messaging.rocketmq.broker": .string(queue.brokerName), "error.type": .string("\(mapped.code)")]))
             }
             if let lastError, !lastError.isRetryable { break }
         }

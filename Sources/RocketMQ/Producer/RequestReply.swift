@@ -4,6 +4,7 @@ import NIOCore
 import RocketMQRemoting
 import RocketMQWire
 import Synchronization
+import Tracing
 
 /// Request-reply calls waiting for their reply, by correlation id (Java's `RequestFutureHolder`), each with its own
 /// deadline timer.
@@ -120,6 +121,16 @@ extension Producer {
         guard message.delayLevel == nil, message.deliverAtMillis == nil else {
             throw RocketMQError(.invalidArgument, "requests cannot be delayed (delayLevel / deliverAtMillis)")
         }
+        return try await MessagingTracing.publish(message, group: configuration.group, tracer: core.tracer, operation: "request") { message, span in
+            let reply = try await requestTraced(message, timeout: timeout, selector: selector, span: span)
+            span.attributes["messaging.rocketmq.reply.message_id"] = reply.messageID
+            return reply
+        }
+    }
+
+    private func requestTraced(
+        _ message: Message, timeout: Duration, selector: (@Sendable ([MessageQueue]) -> MessageQueue?)?, span: any Span
+    ) async throws -> ReceivedMessage {
         let clock = ContinuousClock()
         let start = clock.now
         try await prepareRequestTopic(core.configuration.wrap(message.topic))
@@ -135,7 +146,7 @@ extension Producer {
             // Within the request's own deadline; a send failure is this call's failure (Java: "send request message
             // to <topic> fail").
             prepared.timeout = min(remaining, configuration.sendTimeout)
-            _ = try await deliver(prepared, selector: selector)
+            MessagingTracing.record(try await deliver(prepared, selector: selector, span: span), on: span)
         } catch {
             replies.remove(correlationID)
             throw error

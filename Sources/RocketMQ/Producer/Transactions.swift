@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import RocketMQRemoting
 import RocketMQWire
+import Tracing
 
 /// What a local transaction, or the answer to a broker's transaction check, decided (Java's `LocalTransactionState`).
 public enum TransactionResolution: Sendable, Hashable, CustomStringConvertible {
@@ -79,11 +80,22 @@ extension Producer {
         guard message.delayLevel == nil, message.deliverAtMillis == nil else {
             throw RocketMQError(.invalidArgument, "transactional messages cannot be delayed (delayLevel / deliverAtMillis)")
         }
+        return try await MessagingTracing.publish(message, group: configuration.group, tracer: core.tracer) { message, span in
+            let result = try await sendInTransactionTraced(message, span: span, execute: execute)
+            MessagingTracing.record(result.sendResult, on: span)
+            span.attributes["messaging.rocketmq.transaction.resolution"] = "\(result.resolution)"
+            return result
+        }
+    }
+
+    private func sendInTransactionTraced(
+        _ message: Message, span: any Span, execute: (Message, SendResult) async throws -> TransactionResolution
+    ) async throws -> TransactionSendResult {
         let group = core.configuration.wrap(configuration.group)
         let prepared = try prepare(
             message, system: [(MessageProperty.transactionPrepared, "true"), (MessageProperty.producerGroup, group)],
             sysFlag: MessageSysFlag.transactionPreparedType)
-        let sent = try await deliver(prepared, selector: nil)
+        let sent = try await deliver(prepared, selector: nil, span: span)
         state.withLock { $0.stats.transactionsSent += 1 }
         var resolution = TransactionResolution.rollback
         var remark: String?
