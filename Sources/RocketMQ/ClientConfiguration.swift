@@ -41,7 +41,8 @@ public struct ClientConfiguration: Sendable {
     /// and rebalances within this interval of each other instead of acting on different routes.
     public var brokerReturnWatchInterval: Duration = .milliseconds(250)
     /// The swift-distributed-tracing tracer of this client's producer and consumer spans; `nil` (the default) uses the
-    /// one bootstrapped with `InstrumentationSystem.bootstrap` (no-op unless the application bootstrapped one).
+    /// one bootstrapped with `InstrumentationSystem.bootstrap` when the client is created. With the no-op tracer (none
+    /// bootstrapped) no span is made and nothing is injected into messages.
     public var tracer: (any Tracer)?
 
     /// Creates a configuration for the given name servers (`"127.0.0.1:9876"`, or `"a:9876;b:9876"` as Java accepts).

@@ -32,9 +32,11 @@ enum MessagingTracing {
     /// properties.
     static func publish<T>(
         _ message: Message, group: String, tracer: some Tracer, operation: String = "publish",
-        _ body: (Message, any Span) async throws -> T
+        _ body: (Message, (any Span)?) async throws -> T
     ) async throws -> T {
-        try await tracer.withSpan("\(message.topic) \(operation)", ofKind: .producer) { span in
+        // No tracer bootstrapped: no span, no task-local context, nothing injected.
+        if tracer is NoOpTracer { return try await body(message, nil) }
+        return try await tracer.withSpan("\(message.topic) \(operation)", ofKind: .producer) { span in
             var message = message
             tracer.inject(span.context, into: &message.properties, using: MessagePropertiesInjector())
             span.attributes["messaging.system"] = "rocketmq"
@@ -50,7 +52,8 @@ enum MessagingTracing {
     }
 
     /// Records how the broker stored a published message.
-    static func record(_ result: SendResult, on span: any Span) {
+    static func record(_ result: SendResult, on span: (any Span)?) {
+        guard let span else { return }
         span.attributes["messaging.message.id"] = result.messageID
         span.attributes["messaging.rocketmq.broker"] = result.queue.brokerName
         span.attributes["messaging.destination.partition.id"] = String(result.queue.queueId)
@@ -64,6 +67,9 @@ enum MessagingTracing {
         _ handler: ([ReceivedMessage]) async throws -> ConsumeResult
     ) async -> ConsumeResult {
         guard let first = messages.first else { return .success }
+        if tracer is NoOpTracer {
+            do { return try await handler(messages) } catch { return .retryLater }
+        }
         let parent = messages.count == 1 ? context(of: first, tracer: tracer) : (ServiceContext.current ?? .topLevel)
         return await tracer.withSpan("\(first.topic) process", context: parent, ofKind: .consumer) { span in
             if messages.count > 1 {

@@ -30,6 +30,8 @@ final class ClientCore: Sendable {
     /// Reactions to events (re-register, reconnect, refresh after GO_AWAY) and the owners' background work: child
     /// tasks of ``run()``.
     let tasks = BackgroundTasks()
+    /// The tracer of this client's spans: the configured one, else the one bootstrapped when the client was created.
+    let tracer: any Tracer
     private let state: Mutex<State>
 
     struct State {
@@ -72,6 +74,7 @@ final class ClientCore: Sendable {
         remotingConfig.tls = configuration.tls
         self.remoting = RemotingClient(configuration: remotingConfig, eventLoopGroup: eventLoopGroup, logger: logger)
         self.state = Mutex(State())
+        self.tracer = configuration.tracer ?? InstrumentationSystem.tracer
     }
 
     static func nowMillis() -> Int64 {
@@ -579,8 +582,6 @@ final class ClientCore: Sendable {
 
     var isStopped: Bool { state.withLock { $0.stopped } }
 
-    /// The tracer of this client's spans: the configured one, else the bootstrapped one.
-    var tracer: any Tracer { configuration.tracer ?? InstrumentationSystem.tracer }
 
     /// Whether ``run()`` is running (pushed requests are processed) and the client has not shut down.
     var isRunning: Bool { state.withLock { $0.running && !$0.stopped } }

@@ -123,13 +123,13 @@ extension Producer {
         }
         return try await MessagingTracing.publish(message, group: configuration.group, tracer: core.tracer, operation: "request") { message, span in
             let reply = try await requestTraced(message, timeout: timeout, selector: selector, span: span)
-            span.attributes["messaging.rocketmq.reply.message_id"] = reply.messageID
+            span?.attributes["messaging.rocketmq.reply.message_id"] = reply.messageID
             return reply
         }
     }
 
     private func requestTraced(
-        _ message: Message, timeout: Duration, selector: (@Sendable ([MessageQueue]) -> MessageQueue?)?, span: any Span
+        _ message: Message, timeout: Duration, selector: (@Sendable ([MessageQueue]) -> MessageQueue?)?, span: (any Span)?
     ) async throws -> ReceivedMessage {
         let clock = ContinuousClock()
         let start = clock.now

@@ -83,13 +83,13 @@ extension Producer {
         return try await MessagingTracing.publish(message, group: configuration.group, tracer: core.tracer) { message, span in
             let result = try await sendInTransactionTraced(message, span: span, execute: execute)
             MessagingTracing.record(result.sendResult, on: span)
-            span.attributes["messaging.rocketmq.transaction.resolution"] = "\(result.resolution)"
+            span?.attributes["messaging.rocketmq.transaction.resolution"] = "\(result.resolution)"
             return result
         }
     }
 
     private func sendInTransactionTraced(
-        _ message: Message, span: any Span, execute: (Message, SendResult) async throws -> TransactionResolution
+        _ message: Message, span: (any Span)?, execute: (Message, SendResult) async throws -> TransactionResolution
     ) async throws -> TransactionSendResult {
         let group = core.configuration.wrap(configuration.group)
         let prepared = try prepare(
