@@ -137,27 +137,27 @@ struct TransactionTests {
         let cluster = try await transactionCluster()
         cluster.createTopic("TX4", queues: 4)
         let consumer = try startConsumer(cluster, group: "TXC4", topic: "TX4")
-        // The first member: its local transaction never finishes; the member goes away meanwhile.
-        // Its checker never answers either (a check may reach it before it goes).
+        // The first member: its local transaction does not finish before the member is gone, and neither does its
+        // checker (a check may reach it before it goes). Both are held at `gone`, opened once its connections closed.
+        let gone = Gate()
         let first = try RunningProducer(cluster, group: "TXG4") { _ in
-            try await Task.sleep(for: .seconds(3_600))
+            await gone.wait()
             return .rollback
         }
         let stored = AsyncStream.makeStream(of: String.self)
-        let sending = Task {
+        let sending = Task {  // unstructured: the first member's send, held in its local transaction, awaited below
             try await first.producer.sendInTransaction(Message(topic: "TX4", string: "orphan")) { _, sent in
                 stored.continuation.yield(sent.messageID)
-                // Parked until the test cancels it, as a process that died here.
-                try? await Task.sleep(for: .seconds(3_600))
+                await gone.wait()  // as a process that died here
                 return .rollback
             }
         }
         var iterator = stored.stream.makeAsyncIterator()
         let id = try #require(await iterator.next())
         await first.producer.shutdown()  // its connections close: no END_TRANSACTION can reach a broker any more
-        await first.stop()
-        sending.cancel()
+        gone.open()  // its answers now fail to leave the shut-down client
         _ = try? await sending.value
+        await first.stop()
         // A second member of the group answers the check: commit.
         let checks = CheckLog()
         let second = try RunningProducer(cluster, group: "TXG4") { m in
