@@ -60,6 +60,44 @@ enum MessagingTracing {
         span.attributes["messaging.rocketmq.send_status"] = "\(result.status)"
     }
 
+    /// Records a `"<topic> receive"` consumer span from `start` to now over what a pull-based consumer (lite pull,
+    /// simple) returned, linked to each message's producer span. Nothing when no message came back.
+    static func received(
+        _ messages: [ReceivedMessage], group: String, tracer: some Tracer, since start: DefaultTracerClock.Instant
+    ) {
+        guard let first = messages.first, !(tracer is NoOpTracer) else { return }
+        let topics = Set(messages.map(\.topic))
+        let name = topics.count == 1 ? "\(first.topic) receive" : "receive"
+        let span = tracer.startSpan(name, context: ServiceContext.current ?? .topLevel, ofKind: .consumer, at: start)
+        for m in messages { span.addLink(SpanLink(context: context(of: m, tracer: tracer), attributes: [:])) }
+        span.attributes["messaging.system"] = "rocketmq"
+        span.attributes["messaging.operation.type"] = "receive"
+        if topics.count == 1 { span.attributes["messaging.destination.name"] = first.topic }
+        span.attributes["messaging.consumer.group.name"] = group
+        span.attributes["messaging.batch.message_count"] = messages.count
+        span.end()
+    }
+
+    /// Runs `body` in a `"<topic> process"` consumer span, child of the producer's span of `message`: the pull-based
+    /// consumers' counterpart of the span the push consumer makes around its handler.
+    static func processing<T>(
+        _ message: ReceivedMessage, group: String, tracer: some Tracer, isolation: isolated (any Actor)? = #isolation,
+        _ body: () async throws -> T
+    ) async rethrows -> T {
+        if tracer is NoOpTracer { return try await body() }
+        return try await tracer.withSpan(
+            "\(message.topic) process", context: context(of: message, tracer: tracer), ofKind: .consumer, isolation: isolation
+        ) { span in
+            span.attributes["messaging.system"] = "rocketmq"
+            span.attributes["messaging.operation.type"] = "process"
+            span.attributes["messaging.destination.name"] = message.topic
+            span.attributes["messaging.consumer.group.name"] = group
+            span.attributes["messaging.message.id"] = message.messageID
+            span.attributes["messaging.rocketmq.message.reconsume_times"] = Int(message.reconsumeTimes)
+            return try await body()
+        }
+    }
+
     /// Runs a handler on `messages` in a `"<topic> process"` consumer span: a child of the producer's span for one
     /// message, linked to each producer's span for several. A thrown error is recorded and answers `.retryLater`.
     static func process(

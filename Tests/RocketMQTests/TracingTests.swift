@@ -75,4 +75,55 @@ struct TracingTests {
             #expect(!keys.contains(InMemoryTracer.traceIDKey) && !keys.contains("traceparent"))
         }
     }
+
+    @Test("lite pull and simple consumers: a receive span linked to the send, a processing span its child")
+    func tracePullBasedConsumers() async throws {
+        let tracer = InMemoryTracer()
+        try await withProducer(brokers: 1, queues: 1, configure: { _, client in client.tracer = tracer }) { cluster, producer in
+            cluster.createTopic("TR3", queues: 1)
+            cluster.createTopic("TR4", queues: 1)
+            let sentLite = try await producer.send(Message(topic: "TR3", string: "lite"))
+            let sentSimple = try await producer.send(Message(topic: "TR4", string: "simple"))
+            var client = ClientConfiguration(nameServer: cluster.nameServerAddress)
+            client.tracer = tracer
+
+            var liteConfig = LitePullConsumerConfiguration(group: "TracingLite")
+            liteConfig.startPoint = .firstOffset
+            let lite = try LitePullConsumer(configuration: liteConfig, client: client)
+            try lite.subscribe("TR3")
+            let simple = try SimpleConsumer(configuration: .init(group: "TracingSimple"), client: client)
+            try simple.subscribe("TR4")
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await lite.run() }
+                group.addTask { try await simple.run() }
+                let clock = ContinuousClock()
+                let deadline = clock.now + .seconds(60)
+                var polled: [ReceivedMessage] = []
+                while polled.isEmpty && clock.now < deadline { polled = try await lite.poll(timeout: .seconds(1)) }
+                let liteMessage = try #require(polled.first)
+                #expect(liteMessage.messageID == sentLite.messageID)
+                await lite.withProcessingSpan(for: liteMessage) {}
+
+                var received: [PoppedMessage] = []
+                while received.isEmpty && clock.now < deadline { received = try await simple.receive() }
+                let simpleMessage = try #require(received.first)
+                #expect(simpleMessage.messageID == sentSimple.messageID)
+                await simple.withProcessingSpan(for: simpleMessage) {}
+                try await simple.ack(simpleMessage)
+                group.cancelAll()
+            }
+
+            for topic in ["TR3", "TR4"] {
+                let publish = try #require(tracer.finishedSpans.first { $0.operationName == "\(topic) publish" })
+                let receive = try #require(tracer.finishedSpans.first { $0.operationName == "\(topic) receive" })
+                #expect(receive.kind == .consumer)
+                #expect(receive.attributes["messaging.operation.type"]?.toSpanAttribute() == "receive")
+                #expect(receive.links.contains { $0.context.inMemorySpanContext?.spanID == publish.spanID })
+                let process = try #require(tracer.finishedSpans.first { $0.operationName == "\(topic) process" })
+                #expect(process.kind == .consumer)
+                #expect(process.traceID == publish.traceID)
+                #expect(process.parentSpanID == publish.spanID, "the processing span is the sending span's child")
+            }
+        }
+    }
 }

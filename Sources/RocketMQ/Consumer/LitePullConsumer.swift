@@ -5,6 +5,7 @@ import RocketMQRemoting
 import RocketMQWire
 import ServiceLifecycle
 import Synchronization
+import Tracing
 
 /// Consumes by polling: the application asks for messages when it wants them (Java's `DefaultLitePullConsumer`).
 ///
@@ -180,14 +181,28 @@ public final class LitePullConsumer: Sendable, Service {
     public func poll(timeout: Duration = .seconds(5)) async throws -> [ReceivedMessage] {
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
+        let started = DefaultTracerClock.now
         while true {
             let (batch, stopped) = state.withLock { s in s.stopped ? (nil, true) : (s.buffer.take(), false) }
             if stopped { throw RocketMQError(.notRunning, "the lite pull consumer has shut down") }
-            if let batch { return batch.messages.map(present) }
+            if let batch {
+                let messages = batch.messages.map(present)
+                MessagingTracing.received(messages, group: group, tracer: core.tracer, since: started)
+                return messages
+            }
             try Task.checkCancellation()
             if clock.now >= deadline { return [] }
             await waitForMessages(until: deadline)
         }
+    }
+
+    /// Runs `body` in a `"<topic> process"` consumer span, a child of the span that sent `message` (its trace context
+    /// travels in the message's properties): wrap the handling of each polled message in it to connect the producer's
+    /// trace to this consumer's work. Without a tracer it just runs `body`.
+    public func withProcessingSpan<T>(
+        for message: ReceivedMessage, isolation: isolated (any Actor)? = #isolation, _ body: () async throws -> T
+    ) async rethrows -> T {
+        try await MessagingTracing.processing(message, group: group, tracer: core.tracer, isolation: isolation, body)
     }
 
     /// Pulls `queue` from `offset` next: what was buffered for it is discarded and the consumed offset (what the next

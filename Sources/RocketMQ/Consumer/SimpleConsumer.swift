@@ -6,6 +6,7 @@ import RocketMQRemoting
 import RocketMQWire
 import ServiceLifecycle
 import Synchronization
+import Tracing
 
 /// Settings of a ``SimpleConsumer``.
 public struct SimpleConsumerConfiguration: Sendable {
@@ -169,6 +170,7 @@ public final class SimpleConsumer: Sendable, Service {
         }
         guard !stopped else { throw RocketMQError(.notRunning, "the consumer is shut down") }
         guard !subscriptions.isEmpty else { throw RocketMQError(.invalidArgument, "subscribe to a topic before receive()") }
+        let started = DefaultTracerClock.now
         var targets: [(SubscriptionData, String)] = []
         for subscription in subscriptions {
             let info: TopicRouteInfo?
@@ -195,14 +197,24 @@ public final class SimpleConsumer: Sendable, Service {
             for await r in group { results.append(r) }
             return results.sorted { $0.0 < $1.0 }.flatMap(\.1)
         }
-        if !swept.isEmpty { return record(swept) }
+        if !swept.isEmpty { return record(swept, since: started) }
         guard configuration.awaitDuration > .zero, let (subscription, broker) = ordered.first else { return [] }
-        return record(try await pop(subscription, broker: broker, max: maxMessages, invisible: invisible, poll: configuration.awaitDuration))
+        return record(try await pop(subscription, broker: broker, max: maxMessages, invisible: invisible, poll: configuration.awaitDuration), since: started)
     }
 
-    private func record(_ messages: [PoppedMessage]) -> [PoppedMessage] {
+    private func record(_ messages: [PoppedMessage], since start: DefaultTracerClock.Instant) -> [PoppedMessage] {
         state.withLock { $0.stats.received += messages.count }
+        MessagingTracing.received(messages.map(\.message), group: group, tracer: core.tracer, since: start)
         return messages
+    }
+
+    /// Runs `body` in a `"<topic> process"` consumer span, a child of the span that sent `message` (its trace context
+    /// travels in the message's properties): wrap the handling of each received message in it to connect the
+    /// producer's trace to this consumer's work. Without a tracer it just runs `body`.
+    public func withProcessingSpan<T>(
+        for message: PoppedMessage, isolation: isolated (any Actor)? = #isolation, _ body: () async throws -> T
+    ) async rethrows -> T {
+        try await MessagingTracing.processing(message.message, group: group, tracer: core.tracer, isolation: isolation, body)
     }
 
     /// One POP_MESSAGE to `broker`'s master for every queue of `subscription.topic` there.
