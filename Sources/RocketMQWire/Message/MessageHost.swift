@@ -15,28 +15,19 @@ public struct MessageHost: Hashable, Sendable, CustomStringConvertible {
     /// Parses `"1.2.3.4:10911"` or `"[2001:db8::1]:10911"`; `nil` if the text is not an address with a port in
     /// 0...65535.
     public init?(_ string: String) {
-        let text = Substring(string)
-        let addressPart: Substring
-        let portPart: Substring
-        if text.first == "[" {
-            guard let close = text.firstIndex(of: "]") else { return nil }
-            addressPart = text[text.index(after: text.startIndex)..<close]
-            let rest = text[text.index(after: close)...]
-            guard rest.first == ":" else { return nil }
-            portPart = rest.dropFirst()
-            guard let bytes = IPAddressText.parseIPv6(addressPart) else { return nil }
-            ip = bytes
-        } else {
-            guard let colon = text.lastIndex(of: ":") else { return nil }
-            addressPart = text[..<colon]
-            portPart = text[text.index(after: colon)...]
-            guard let bytes = IPAddressText.parseIPv4(addressPart) else { return nil }
-            ip = bytes
+        guard string.utf8.first == UInt8(ascii: "[") else {
+            // IPv4, the common case (every store and born host): one pass over the bytes, no substrings.
+            guard let (ip, port) = IPAddressText.parseIPv4WithPort(string.utf8) else { return nil }
+            self.init(ip: ip, port: port)
+            return
         }
-        guard !portPart.isEmpty, portPart.count <= 5, portPart.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
-            let value = Int32(portPart), value <= 65535
+        let text = Substring(string)
+        guard let close = text.firstIndex(of: "]") else { return nil }
+        let rest = text[text.index(after: close)...]
+        guard rest.first == ":", let ip = IPAddressText.parseIPv6(text[text.index(after: text.startIndex)..<close]),
+            let port = IPAddressText.port(rest.dropFirst().utf8)
         else { return nil }
-        port = value
+        self.init(ip: ip, port: port)
     }
 
     /// Whether the address is IPv6 (16 bytes); the store format then uses a 20-byte host field.
@@ -121,17 +112,48 @@ enum IPAddressText {
 
     /// Dotted decimal, exactly four parts of 1-3 digits each in 0...255.
     static func parseIPv4(_ text: Substring) -> [UInt8]? {
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 4 else { return nil }
-        var out: [UInt8] = []
-        out.reserveCapacity(4)
-        for part in parts {
-            guard !part.isEmpty, part.count <= 3, part.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
-                let value = UInt8(part)
-            else { return nil }
-            out.append(value)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(4)
+        var value = 0
+        var digits = 0
+        for c in text.utf8 {
+            if c == UInt8(ascii: ".") {
+                guard digits > 0, bytes.count < 3 else { return nil }
+                bytes.append(UInt8(value))
+                value = 0
+                digits = 0
+            } else {
+                guard c >= 0x30, c <= 0x39, digits < 3 else { return nil }
+                value = value * 10 + Int(c - 0x30)
+                digits += 1
+                guard value <= 255 else { return nil }
+            }
         }
-        return out
+        guard digits > 0, bytes.count == 3 else { return nil }
+        bytes.append(UInt8(value))
+        return bytes
+    }
+
+    /// `"a.b.c.d:port"` in one pass; nil unless exactly that with a port in 0...65535.
+    static func parseIPv4WithPort(_ text: String.UTF8View) -> (ip: [UInt8], port: Int32)? {
+        guard let colon = text.lastIndex(of: UInt8(ascii: ":")),
+            let ip = parseIPv4(Substring(text[..<colon])),
+            let port = port(text[text.index(after: colon)...])
+        else { return nil }
+        return (ip, port)
+    }
+
+    /// A decimal port of 1 to 5 digits, at most 65535.
+    static func port<Bytes: Collection<UInt8>>(_ text: Bytes) -> Int32? {
+        var value: Int32 = 0
+        var digits = 0
+        for c in text {
+            guard c >= 0x30, c <= 0x39, digits < 5 else { return nil }
+            value = value * 10 + Int32(c - 0x30)
+            digits += 1
+        }
+        guard digits > 0, value <= 65535 else { return nil }
+        return value
     }
 
     /// RFC 4291 text: hex groups, at most one `::`, optionally a trailing dotted IPv4 part.
