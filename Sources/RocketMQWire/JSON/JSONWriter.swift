@@ -48,10 +48,14 @@ public struct JSONWriter: Sendable {
             }
         } else {
             // fastjson also escapes U+007F...U+009F and U+2028/U+2029 (lead bytes 0xC2 / 0xE2 trigger the slow path).
-            var needsEscape = false
-            for b in string.utf8 where b < 0x20 || b == 0x22 || b == 0x5C || b == 0x7F || b == 0xC2 || b == 0xE2 {
-                needsEscape = true
-                break
+            // The common case — nothing to escape — scans the contiguous UTF-8 once and copies it in one go.
+            var text = string
+            let needsEscape = text.withUTF8 { utf8 -> Bool in
+                for b in utf8 where b < 0x20 || b == 0x22 || b == 0x5C || b == 0x7F || b == 0xC2 || b == 0xE2 {
+                    return true
+                }
+                bytes.append(contentsOf: utf8)
+                return false
             }
             if needsEscape {
                 for scalar in string.unicodeScalars {
@@ -64,8 +68,6 @@ public struct JSONWriter: Sendable {
                         UTF8.encode(scalar) { bytes.append($0) }
                     }
                 }
-            } else {
-                bytes.append(contentsOf: string.utf8)
             }
         }
         bytes.append(UInt8(ascii: "\""))
