@@ -49,6 +49,8 @@ public struct ExtFields: Sendable, Hashable, Sequence, ExpressibleByDictionaryLi
             if let i = entries.firstIndex(where: { $0.key == key }) {
                 if let newValue { entries[i].value = newValue } else { entries.remove(at: i) }
             } else if let newValue {
+                // Headers have a dozen fields or so: one allocation instead of growing 1, 2, 4, 8, 16.
+                if entries.capacity == 0 { entries.reserveCapacity(16) }
                 entries.append((key, newValue))
             }
         }
@@ -63,14 +65,35 @@ public struct ExtFields: Sendable, Hashable, Sequence, ExpressibleByDictionaryLi
 
     /// The entries in the order Java's `HashMap` would iterate them.
     public var javaHashMapOrdered: [(key: String, value: String)] {
-        // Keys are unique here: sort the entries by (bucket, insertion index) directly (the hot path of every JSON
-        // header), without the de-duplication `JavaCompat.hashMapOrder` does for arbitrary input.
-        let capacity = JavaCompat.hashMapCapacity(count: entries.count, initialCapacity: javaInitialCapacity)
-        var keyed: [(bucket: Int, index: Int)] = []
-        keyed.reserveCapacity(entries.count)
-        for (i, e) in entries.enumerated() { keyed.append((JavaCompat.bucket(e.key, capacity: capacity), i)) }
-        keyed.sort { $0.bucket != $1.bucket ? $0.bucket < $1.bucket : $0.index < $1.index }
-        return keyed.map { entries[$0.index] }
+        var ordered: [(key: String, value: String)] = []
+        ordered.reserveCapacity(entries.count)
+        forEachInJavaHashMapOrder { ordered.append(($0, $1)) }
+        return ordered
+    }
+
+    /// Calls `body` with each entry in the order Java's `HashMap` would iterate them, without allocating (the hot
+    /// path of every JSON header).
+    public func forEachInJavaHashMapOrder(_ body: (_ key: String, _ value: String) throws -> Void) rethrows {
+        let n = entries.count
+        guard n > 0 else { return }
+        // Keys are unique here: order by (bucket, insertion index) directly, without the de-duplication
+        // `JavaCompat.hashMapOrder` does for arbitrary input. An insertion sort on the stack: n is a dozen or so.
+        let capacity = JavaCompat.hashMapCapacity(count: n, initialCapacity: javaInitialCapacity)
+        try withUnsafeTemporaryAllocation(of: (bucket: Int, index: Int).self, capacity: n) { order in
+            for i in 0..<n {
+                let item = (bucket: JavaCompat.bucket(entries[i].key, capacity: capacity), index: i)
+                var j = i
+                while j > 0 && order[j - 1].bucket > item.bucket {
+                    order[j] = order[j - 1]
+                    j -= 1
+                }
+                order[j] = item
+            }
+            for k in 0..<n {
+                let e = entries[order[k].index]
+                try body(e.key, e.value)
+            }
+        }
     }
 
     public func makeIterator() -> IndexingIterator<[(key: String, value: String)]> { entries.makeIterator() }

@@ -109,11 +109,13 @@ public enum RemotingFrame {
         w.writeInt(command.code)
         if let ext = command.extFields {
             w.writeRaw(",\"extFields\":{")
-            for (i, entry) in ext.javaHashMapOrdered.enumerated() {
-                if i > 0 { w.bytes.append(UInt8(ascii: ",")) }
-                w.writeString(entry.key)
+            var first = true
+            ext.forEachInJavaHashMapOrder { key, value in
+                if !first { w.bytes.append(UInt8(ascii: ",")) }
+                first = false
+                w.writeString(key)
                 w.bytes.append(UInt8(ascii: ":"))
-                w.writeString(entry.value)
+                w.writeString(value)
             }
             w.writeRaw("}")
         }
