@@ -47,27 +47,41 @@ public struct JSONWriter: Sendable {
                 }
             }
         } else {
-            // fastjson also escapes U+007F...U+009F and U+2028/U+2029 (lead bytes 0xC2 / 0xE2 trigger the slow path).
-            // The common case — nothing to escape — scans the contiguous UTF-8 once and copies it in one go.
+            // One pass over the contiguous UTF-8, copying runs that need no escaping in one go. Besides control
+            // characters, quote and backslash, fastjson escapes U+007F...U+009F (C2 80...C2 9F) and U+2028/U+2029
+            // (E2 80 A8/A9). Property strings (\u{1}/\u{2} separators) take this path on every send.
             var text = string
-            let needsEscape = text.withUTF8 { utf8 -> Bool in
-                for b in utf8 where b < 0x20 || b == 0x22 || b == 0x5C || b == 0x7F || b == 0xC2 || b == 0xE2 {
-                    return true
-                }
-                bytes.append(contentsOf: utf8)
-                return false
-            }
-            if needsEscape {
-                for scalar in string.unicodeScalars {
-                    let v = scalar.value
-                    if v < 0x7F {
-                        appendEscaped(UInt8(v))
-                    } else if v < 0xA0 || v == 0x2028 || v == 0x2029 {
-                        appendUnicodeEscape(UInt16(v))
+            text.withUTF8 { utf8 in
+                let n = utf8.count
+                var run = 0
+                var i = 0
+                while i < n {
+                    let b = utf8[i]
+                    let length: Int
+                    if b >= 0x20 && b != 0x22 && b != 0x5C && b < 0x7F {
+                        i += 1
+                        continue
+                    } else if b <= 0x7F {
+                        length = 1
+                    } else if b == 0xC2, i + 1 < n, utf8[i + 1] <= 0x9F {
+                        length = 2
+                    } else if b == 0xE2, i + 2 < n, utf8[i + 1] == 0x80, utf8[i + 2] == 0xA8 || utf8[i + 2] == 0xA9 {
+                        length = 3
                     } else {
-                        UTF8.encode(scalar) { bytes.append($0) }
+                        i += 1
+                        continue
                     }
+                    if run < i { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[run..<i])) }
+                    switch length {
+                    case 1 where b == 0x7F: appendUnicodeEscape(0x7F)
+                    case 1: appendEscaped(b)
+                    case 2: appendUnicodeEscape(UInt16(utf8[i + 1]))
+                    default: appendUnicodeEscape(utf8[i + 2] == 0xA8 ? 0x2028 : 0x2029)
+                    }
+                    i += length
+                    run = i
                 }
+                if run < n { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[run..<n])) }
             }
         }
         bytes.append(UInt8(ascii: "\""))
