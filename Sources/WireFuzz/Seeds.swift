@@ -24,7 +24,13 @@ enum FuzzSeeds {
             #"{"offsetTable":{{"brokerName":"b","queueId":0,"topic":"T"}:5}}"#,
             #"{"clientID":"c","consumerDataSet":[{"consumeFromWhere":"CONSUME_FROM_LAST_OFFSET","consumeType":"CONSUME_PASSIVELY","groupName":"G","messageModel":"CLUSTERING","subscriptionDataSet":[{"classFilterMode":false,"codeSet":[],"expressionType":"TAG","subString":"*","subVersion":1,"tagsSet":[],"topic":"T"}],"unitMode":false}],"producerDataSet":[{"groupName":"P"}]}"#,
         ]
-        for body in bodies { seeds.append([2] + Array(body.utf8)) }
+        let adminBodies = [
+            #"{"consumeTps":0.0,"offsetTable":{{"brokerName":"b","queueId":1,"topic":"T"}:{"brokerOffset":12,"consumerOffset":10,"lastTimestamp":1700000000123,"pullOffset":12}}}"#,
+            #"{"offsetTable":{{"brokerName":"b","queueId":0,"topic":"T"}:{"lastUpdateTimestamp":1,"maxOffset":3,"minOffset":0}},"topicPutTps":1.5E-4}"#,
+            #"{"connectionSet":[{"clientAddr":"127.0.0.1:1","clientId":"c@1","language":"JAVA","version":479}],"consumeFromWhere":"CONSUME_FROM_LAST_OFFSET","consumeType":"CONSUME_PASSIVELY","messageModel":"CLUSTERING","subscriptionTable":{"T":{"classFilterMode":false,"codeSet":[],"expressionType":"TAG","subString":"*","subVersion":1,"tagsSet":[],"topic":"T"}}}"#,
+            #"{"brokerAddr":"127.0.0.1:10911","topicList":["A","B","%RETRY%G"],"topicList":"A;;B;"}"#,
+        ]
+        for body in bodies + adminBodies { seeds.append([2] + Array(body.utf8)) }
         let filters = [
             "a > 5 AND b = 'x' OR NOT (c IS NULL)",
             "a BETWEEN -1.5 AND 3e2 AND b NOT IN ('x', 'y''z') AND TAGS STARTSWITH 'Tag'",

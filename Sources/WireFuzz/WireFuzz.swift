@@ -71,6 +71,12 @@ let headerTypes: [any RemotingHeader.Type] = [
     EndTransactionRequestHeader.self,
     CheckTransactionStateRequestHeader.self,
     ReplyMessageRequestHeader.self,
+    QueryMessageRequestHeader.self,
+    QueryMessageResponseHeader.self,
+    ViewMessageRequestHeader.self,
+    GetConsumeStatsRequestHeader.self,
+    GetConsumerConnectionListRequestHeader.self,
+    GetTopicStatsInfoRequestHeader.self,
 ]
 
 /// Frames: a stream as a connection's decoder sees it, or one frame without its length prefix.
@@ -105,6 +111,18 @@ func fuzzJSON(_ payload: UnsafeRawBufferPointer) {
     _ = (try? LockBatchResponseBody(json: value))?.encoded()
     _ = (try? ConsumeMessageDirectlyResult(json: value))?.encoded()
     _ = (try? ResetOffsetBody(json: value))?.encoded()
+    if let stats = try? ConsumeStats(json: value) {
+        _ = stats.encoded()
+        _ = stats.computeTotalDiff()
+        _ = stats.computeInflightTotalDiff()
+    }
+    _ = (try? TopicStatsTable(json: value))?.encoded()
+    if let connection = try? ConsumerConnection(json: value) {
+        _ = connection.encoded()
+        _ = connection.computeMinVersion()
+    }
+    _ = (try? TopicList(json: value))?.encoded()
+    _ = GetConsumeStatsRequestHeader(consumerGroup: "G", topicList: value["topicList"]?.stringValue).topics
 }
 
 /// SQL92 filter expressions (subscriptions come from peers): the payload as UTF-8 text, parsed, and when it parses

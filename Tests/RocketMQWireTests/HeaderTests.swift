@@ -227,6 +227,30 @@ struct HeaderTests {
                 ns: "ns", nsd: true, bname: "b", oway: true, lo: true),
             JavaHeaderClass("ResetOffsetRequestHeader", "group topic queueId offset timestamp isForce", topicHeader: true)),
         FullHeader(UnregisterClientResponseHeader(), JavaHeaderClass("UnregisterClientResponseHeader", "", rpcHeader: false)),
+        FullHeader(
+            QueryMessageRequestHeader(
+                topic: "T", key: "K", maxNum: 32, beginTimestamp: 1_700_000_000_000, endTimestamp: 1_700_000_001_000,
+                ns: "ns", nsd: true, bname: "b", oway: true, lo: true),
+            JavaHeaderClass(
+                "QueryMessageRequestHeader", "topic key maxNum beginTimestamp endTimestamp", topicHeader: true)),
+        FullHeader(
+            QueryMessageResponseHeader(indexLastUpdateTimestamp: 1_700_000_000_000, indexLastUpdatePhyoffset: 4096),
+            JavaHeaderClass(
+                "QueryMessageResponseHeader", "indexLastUpdateTimestamp indexLastUpdatePhyoffset", rpcHeader: false)),
+        FullHeader(
+            ViewMessageRequestHeader(offset: 4096, topic: "T"),
+            JavaHeaderClass("ViewMessageRequestHeader", "topic offset", rpcHeader: false)),
+        FullHeader(
+            GetConsumeStatsRequestHeader(
+                consumerGroup: "CG", topic: "T", topicList: "A;B;", ns: "ns", nsd: true, bname: "b", oway: true, lo: true),
+            // The static TOPIC_NAME_SEPARATOR is in Java's field set too, but is skipped and does not move the others.
+            JavaHeaderClass("GetConsumeStatsRequestHeader", "consumerGroup topic topicList", topicHeader: true)),
+        FullHeader(
+            GetConsumerConnectionListRequestHeader(consumerGroup: "CG", ns: "ns", nsd: true, bname: "b", oway: true),
+            JavaHeaderClass("GetConsumerConnectionListRequestHeader", "consumerGroup")),
+        FullHeader(
+            GetTopicStatsInfoRequestHeader(topic: "T", ns: "ns", nsd: true, bname: "b", oway: true, lo: true),
+            JavaHeaderClass("GetTopicStatsInfoRequestHeader", "topic", topicHeader: true)),
         FullHeader(GetConsumerListByGroupResponseHeader(), JavaHeaderClass("GetConsumerListByGroupResponseHeader", "", rpcHeader: false)),
         FullHeader(UpdateConsumerOffsetResponseHeader(), JavaHeaderClass("UpdateConsumerOffsetResponseHeader", "", rpcHeader: false)),
     ]

@@ -14,6 +14,8 @@ public struct RequestCode: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let sendMessage = RequestCode(10)
     /// `PULL_MESSAGE` (11).
     public static let pullMessage = RequestCode(11)
+    /// `QUERY_MESSAGE` (12): messages of a topic by key (or unique key) from the broker's index.
+    public static let queryMessage = RequestCode(12)
     /// `QUERY_CONSUMER_OFFSET` (14).
     public static let queryConsumerOffset = RequestCode(14)
     /// `UPDATE_CONSUMER_OFFSET` (15).
@@ -26,6 +28,8 @@ public struct RequestCode: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let getMinOffset = RequestCode(31)
     /// `GET_EARLIEST_MSG_STORETIME` (32).
     public static let getEarliestMsgStoreTime = RequestCode(32)
+    /// `VIEW_MESSAGE_BY_ID` (33): one stored message by its commit-log offset.
+    public static let viewMessageById = RequestCode(33)
     /// `HEART_BEAT` (34).
     public static let heartBeat = RequestCode(34)
     /// `UNREGISTER_CLIENT` (35).
@@ -58,6 +62,14 @@ public struct RequestCode: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let getRouteInfoByTopic = RequestCode(105)
     /// `GET_BROKER_CLUSTER_INFO` (106).
     public static let getBrokerClusterInfo = RequestCode(106)
+    /// `GET_TOPIC_STATS_INFO` (202): per-queue min/max offsets of a topic on one broker.
+    public static let getTopicStatsInfo = RequestCode(202)
+    /// `GET_CONSUMER_CONNECTION_LIST` (203): the connected clients of a consumer group on one broker.
+    public static let getConsumerConnectionList = RequestCode(203)
+    /// `GET_ALL_TOPIC_LIST_FROM_NAMESERVER` (206): every topic the name server knows.
+    public static let getAllTopicListFromNameServer = RequestCode(206)
+    /// `GET_CONSUME_STATS` (208): per-queue broker/consumer offsets of a consumer group on one broker.
+    public static let getConsumeStats = RequestCode(208)
     /// `RESET_CONSUMER_CLIENT_OFFSET` (220).
     public static let resetConsumerClientOffset = RequestCode(220)
     /// `GET_CONSUMER_STATUS_FROM_CLIENT` (221).
@@ -102,12 +114,14 @@ public struct RequestCode: RawRepresentable, Hashable, Sendable, CustomStringCon
         switch rawValue {
         case 10: return "SEND_MESSAGE"
         case 11: return "PULL_MESSAGE"
+        case 12: return "QUERY_MESSAGE"
         case 14: return "QUERY_CONSUMER_OFFSET"
         case 15: return "UPDATE_CONSUMER_OFFSET"
         case 29: return "SEARCH_OFFSET_BY_TIMESTAMP"
         case 30: return "GET_MAX_OFFSET"
         case 31: return "GET_MIN_OFFSET"
         case 32: return "GET_EARLIEST_MSG_STORETIME"
+        case 33: return "VIEW_MESSAGE_BY_ID"
         case 34: return "HEART_BEAT"
         case 35: return "UNREGISTER_CLIENT"
         case 36: return "CONSUMER_SEND_MSG_BACK"
@@ -124,6 +138,10 @@ public struct RequestCode: RawRepresentable, Hashable, Sendable, CustomStringCon
         case 104: return "UNREGISTER_BROKER"
         case 105: return "GET_ROUTEINFO_BY_TOPIC"
         case 106: return "GET_BROKER_CLUSTER_INFO"
+        case 202: return "GET_TOPIC_STATS_INFO"
+        case 203: return "GET_CONSUMER_CONNECTION_LIST"
+        case 206: return "GET_ALL_TOPIC_LIST_FROM_NAMESERVER"
+        case 208: return "GET_CONSUME_STATS"
         case 220: return "RESET_CONSUMER_CLIENT_OFFSET"
         case 221: return "GET_CONSUMER_STATUS_FROM_CLIENT"
         case 307: return "GET_CONSUMER_RUNNING_INFO"
