@@ -12,7 +12,8 @@ struct RocketMQCLI: AsyncParsableCommand {
         abstract: "Produce, consume and inspect Apache RocketMQ (remoting protocol) from the command line.",
         subcommands: [
             ProduceCommand.self, ConsumeCommand.self, RouteCommand.self, OffsetsCommand.self, TopicCommand.self,
-            BenchCommand.self, RequestCommand.self, ReplyCommand.self, PopCommand.self,
+            BenchCommand.self, RequestCommand.self, ReplyCommand.self, PopCommand.self, MessageCommand.self, LagCommand.self,
+            GroupCommand.self,
         ])
 
     /// Parses and runs; any failure is one line on stderr (`rocketmq: ...`) and a non-zero exit, never a trace.

@@ -5,7 +5,8 @@ import RocketMQ
 /// `rocketmq topic`: topic administration.
 struct TopicCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "topic", abstract: "Topic administration.", subcommands: [TopicCreateCommand.self])
+        commandName: "topic", abstract: "Topic administration.",
+        subcommands: [TopicCreateCommand.self, TopicListCommand.self, TopicStatsCommand.self])
 }
 
 /// `rocketmq topic create`: creates or updates a topic, as `mqadmin updateTopic`.

@@ -55,3 +55,16 @@ struct RemotingCommandTests {
         #expect(throws: WireError.self) { _ = try RemotingFrame.split(&over) }
     }
 }
+
+@Suite("MQVersion names")
+struct MQVersionNameTests {
+    @Test("Java's MQVersion.getVersionDesc for the 4.x and 5.x ordinals")
+    func versionNames() {
+        // Ordinals from MQVersion.Version in rocketmq-all-5.3.3.
+        let expected: [(Int32, String)] = [
+            (212, "V4_0_0_SNAPSHOT"), (213, "V4_0_0"), (409, "V4_9_8"), (413, "V5_0_0"), (475, "V5_3_1"),
+            (478, "V5_3_3_SNAPSHOT"), (479, "V5_3_3"), (611, "V5_9_9"), (612, "HIGHER_VERSION"), (17, "MQVersion(17)"),
+        ]
+        for (ordinal, name) in expected { #expect(MQVersion(rawValue: ordinal).description == name) }
+    }
+}

@@ -404,11 +404,16 @@ public struct MQVersion: RawRepresentable, Hashable, Comparable, Sendable, Custo
 
     public static func < (lhs: MQVersion, rhs: MQVersion) -> Bool { lhs.rawValue < rhs.rawValue }
 
+    /// Java's `MQVersion.getVersionDesc`: `V4_9_8`, `V5_3_3`, `V5_3_3_SNAPSHOT`, … for the 4.x and 5.x ordinals (each
+    /// version a SNAPSHOT then a release constant, from V4_0_0_SNAPSHOT = 212 to V5_9_9 = 611), `HIGHER_VERSION`
+    /// above; older ordinals print as a number.
     public var description: String {
         switch rawValue {
-        case 409: return "V4_9_8"
-        case 475: return "V5_3_1"
-        case 479: return "V5_3_3"
+        case 212...611:
+            let k = (rawValue - 212) / 2
+            let name = "V\(4 + k / 100)_\((k / 10) % 10)_\(k % 10)"
+            return (rawValue - 212) % 2 == 0 ? name + "_SNAPSHOT" : name
+        case 612: return "HIGHER_VERSION"
         default: return "MQVersion(\(rawValue))"
         }
     }
