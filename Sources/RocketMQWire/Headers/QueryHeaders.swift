@@ -264,8 +264,9 @@ public struct GetTopicStatsInfoRequestHeader: RPCRequestHeader, Hashable {
 }
 
 extension JavaCompat {
-    /// Commons Lang's `StringUtils.isBlank`: empty, or only whitespace (Java `Character.isWhitespace`).
-    static func isBlank(_ text: String) -> Bool {
+    /// Commons Lang's `StringUtils.isBlank` (and RocketMQ's `UtilAll.isBlank`): empty, or only whitespace as Java's
+    /// `Character.isWhitespace` sees it.
+    public static func isBlank(_ text: String) -> Bool {
         text.unicodeScalars.allSatisfy { scalar in
             switch scalar.value {
             case 0x09...0x0D, 0x1C...0x20: return true

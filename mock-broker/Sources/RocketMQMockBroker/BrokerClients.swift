@@ -10,7 +10,8 @@ extension MockBroker {
             for consumer in data.consumerDataSet where consumer.messageModel?.rawValue != "BROADCASTING" {
                 ensureTopic(&s, name: TopicConfig.retryPrefix + consumer.groupName, queues: 1)
             }
-            return s.registry.heartbeat(data, connection: connection, now: now).map { ($0, s.registry.members($0)) }
+            return s.registry.heartbeat(data, connection: connection, now: now, language: request.language, version: request.version)
+                .map { ($0, s.registry.members($0)) }
         }
         // Java pushes NOTIFY_CONSUMER_IDS_CHANGED before answering the heartbeat, the joining connection included.
         self.notify(notify)

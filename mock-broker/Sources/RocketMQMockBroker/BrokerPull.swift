@@ -74,6 +74,12 @@ extension MockBroker {
                 key, offset: header.queueOffset, maxCount: Int(max(1, header.maxMsgNums)),
                 maxBytes: Int(header.maxMsgBytes ?? Int32.max),
                 filter: filter)
+            // Java's commitPullOffset (every pull that reaches the store) and the group's get rate.
+            let pullKey = offsetKey(group: header.consumerGroup, topic: header.topic)
+            s.pullOffsets[pullKey, default: [:]][header.queueId] = result.nextBeginOffset
+            if !result.records.isEmpty {
+                s.getRates[pullKey, default: RateCounter()].add(result.records.count, nowMillis: Self.nowMillis())
+            }
             let code = Self.responseCode(for: result, requestOffset: header.queueOffset)
             if code == .pullNotFound, allowSuspend, flags.contains(.suspend), header.suspendTimeoutMillis > 0 {
                 s.nextHoldID += 1

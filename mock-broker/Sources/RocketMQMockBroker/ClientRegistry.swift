@@ -7,6 +7,9 @@ struct ClientRegistry {
         var connection: MockConnection
         var clientID: String
         var lastHeartbeat: Int64
+        /// The language and version of the member's last heartbeat command (Java's `ClientChannelInfo`).
+        var language: LanguageCode = .java
+        var version: Int32 = 0
     }
 
     struct ConsumerGroup {
@@ -15,6 +18,9 @@ struct ClientRegistry {
         var broadcasting = false
         /// `CONSUME_ACTIVELY`, `CONSUME_PASSIVELY` or `CONSUME_POP`.
         var consumeType: String?
+        /// As the last heartbeat gave them (GET_CONSUMER_CONNECTION_LIST).
+        var messageModel: MessageModel?
+        var consumeFromWhere: ConsumeFromWhere?
 
         var topics: Set<String> { Set(subscriptions.keys) }
     }
@@ -22,16 +28,22 @@ struct ClientRegistry {
     private(set) var consumers: [String: ConsumerGroup] = [:]
     private(set) var producers: [String: [Member]] = [:]
 
-    /// A heartbeat from `connection`. Returns the consumer groups whose membership or topic set changed (to notify).
-    mutating func heartbeat(_ data: HeartbeatData, connection: MockConnection, now: Int64) -> [String] {
+    /// A heartbeat from `connection`, sent in a command of `language` and `version`. Returns the consumer groups whose
+    /// membership or topic set changed (to notify).
+    mutating func heartbeat(
+        _ data: HeartbeatData, connection: MockConnection, now: Int64, language: LanguageCode = .java, version: Int32 = 0
+    ) -> [String] {
         var changed: [String] = []
         for producer in data.producerDataSet {
             var members = producers[producer.groupName, default: []]
             if let i = members.firstIndex(where: { $0.connection == connection }) {
                 members[i].lastHeartbeat = now
                 members[i].clientID = data.clientID
+                members[i].language = language
+                members[i].version = version
             } else {
-                members.append(Member(connection: connection, clientID: data.clientID, lastHeartbeat: now))
+                members.append(Member(
+                    connection: connection, clientID: data.clientID, lastHeartbeat: now, language: language, version: version))
             }
             producers[producer.groupName] = members
         }
@@ -39,12 +51,17 @@ struct ClientRegistry {
             var group = consumers[consumer.groupName, default: ConsumerGroup()]
             group.broadcasting = consumer.messageModel?.rawValue == "BROADCASTING"
             if let type = consumer.consumeType?.rawValue { group.consumeType = type }
+            group.messageModel = consumer.messageModel
+            group.consumeFromWhere = consumer.consumeFromWhere
             var groupChanged = false
             if let i = group.members.firstIndex(where: { $0.connection == connection }) {
                 group.members[i].lastHeartbeat = now
                 group.members[i].clientID = data.clientID
+                group.members[i].language = language
+                group.members[i].version = version
             } else {
-                group.members.append(Member(connection: connection, clientID: data.clientID, lastHeartbeat: now))
+                group.members.append(Member(
+                    connection: connection, clientID: data.clientID, lastHeartbeat: now, language: language, version: version))
                 groupChanged = true
             }
             if !data.withoutSub {
@@ -136,6 +153,7 @@ struct ClientRegistry {
         guard consumers[group] == nil else { return }
         var info = ConsumerGroup()
         info.consumeType = ConsumeType.consumePop.rawValue
+        info.messageModel = .clustering
         consumers[group] = info
     }
 

@@ -66,6 +66,11 @@ final class MessageStore {
     private(set) var queues: [QueueKey: [Entry]] = [:]
     private var byCommitLogOffset: [Int64: (key: QueueKey, index: Int)] = [:]
     private(set) var nextCommitLogOffset: Int64 = 0
+    /// Keys and unique keys of every indexed record (QUERY_MESSAGE).
+    private(set) var messageIndex = MessageIndex()
+    /// Messages stored per second, by topic (GET_TOPIC_STATS_INFO's `topicPutTps`); not kept across a restart.
+    private(set) var putRates: [String: RateCounter] = [:]
+    private var latestStoreTimestamp: Int64 = 0
     private let file: AppendOnlyFile?
     /// How many entries one pull scans at most looking for matches (Java: `maxFilterMessageSize`-like bound).
     static let maxScan = 16_000
@@ -106,6 +111,7 @@ final class MessageStore {
             record: encoded, commitLogOffset: record.commitLogOffset,
             tagsCode: Self.tagsCode(record.properties[MessageProperty.tags]), storeTimestamp: record.storeTimestamp)
         byCommitLogOffset[record.commitLogOffset] = (key, queues[key]?.count ?? 0)
+        messageIndex.add(record)
         // Appended in place: copying the queue out and back would copy every entry on every message (O(n) each).
         queues[key, default: []].append(entry)
     }
@@ -128,6 +134,9 @@ final class MessageStore {
         try file?.append(buffer.readableBytesView)
         nextCommitLogOffset += Int64(buffer.readableBytes)
         index(record: record, encoded: buffer)
+        // Counted at the latest store time seen (a committed half message keeps its older store time).
+        latestStoreTimestamp = max(latestStoreTimestamp, storeTimestamp)
+        putRates[record.topic, default: RateCounter()].add(1, nowMillis: latestStoreTimestamp)
         return buffer
     }
 
@@ -179,6 +188,20 @@ final class MessageStore {
         else { return nil }
         var buffer = entries[location.index].record
         return try? MessageRecord.decode(from: &buffer)
+    }
+
+    /// The stored bytes of the record at a commit-log offset (VIEW_MESSAGE_BY_ID); nil unless a record starts there.
+    func encodedRecord(atCommitLogOffset offset: Int64) -> ByteBuffer? {
+        guard let location = byCommitLogOffset[offset], let entries = queues[location.key],
+            location.index < entries.count
+        else { return nil }
+        return entries[location.index].record
+    }
+
+    /// Java's `getMessageStoreTimeStamp`: the store time of the message at a queue offset, nil when there is none.
+    func storeTimestamp(_ key: QueueKey, offset: Int64) -> Int64? {
+        guard let entries = queues[key], offset >= 0, offset < Int64(entries.count) else { return nil }
+        return entries[Int(offset)].storeTimestamp
     }
 
     /// The first queue offset whose store time is `>= timestamp` (LOWER) or the last `<= timestamp` (UPPER).

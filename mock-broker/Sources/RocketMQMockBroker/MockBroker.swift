@@ -33,6 +33,10 @@ public final class MockBroker: RequestProcessor, Sendable {
         var registry = ClientRegistry()
         var offsets: [String: [Int32: Int64]] = [:]
         var offsetsDirty = false
+        /// Where each group's last pull of each queue ended (Java's `pullOffsetTable`, by `topic@group`; in memory).
+        var pullOffsets: [String: [Int32: Int64]] = [:]
+        /// Messages pulled per second, by `topic@group` (GET_CONSUME_STATS's `consumeTps`).
+        var getRates: [String: RateCounter] = [:]
         var locks: LockTable
         var holds: [QueueKey: [HeldPull]] = [:]
         /// Transactions pending and ended, derived from the store at start (``rebuildTransactions()``).
@@ -238,7 +242,8 @@ public final class MockBroker: RequestProcessor, Sendable {
         .getEarliestMsgStoreTime, .heartBeat, .unregisterClient, .consumerSendMsgBack, .endTransaction,
         .getConsumerListByGroup, .lockBatchMQ, .unlockBatchMQ, .checkClientConfig, .updateAndCreateTopic,
         .sendReplyMessage, .sendReplyMessageV2, .popMessage, .ackMessage, .batchAckMessage, .peekMessage,
-        .changeMessageInvisibleTime, .notification, .pollingInfo,
+        .changeMessageInvisibleTime, .notification, .pollingInfo, .queryMessage, .viewMessageById, .getConsumeStats,
+        .getConsumerConnectionList, .getTopicStatsInfo,
     ].reduce(into: Set<Int32>()) { $0.insert($1.rawValue) }
 
     func supports(_ code: RequestCode) -> Bool { Self.supported.contains(code.rawValue) }
@@ -267,6 +272,11 @@ public final class MockBroker: RequestProcessor, Sendable {
             case .peekMessage: return try processPeek(request, from: connection)
             case .notification: return try processNotification(request, from: connection)
             case .pollingInfo: return try processPollingInfo(request)
+            case .queryMessage: return try queryMessage(request)
+            case .viewMessageById: return try viewMessage(request)
+            case .getConsumeStats: return try consumeStats(request)
+            case .getConsumerConnectionList: return try consumerConnectionList(request)
+            case .getTopicStatsInfo: return try topicStats(request)
             default:
                 return .respond(.response(to: request, code: .requestCodeNotSupported, remark: " request type \(request.code) not supported"))
             }

@@ -36,7 +36,7 @@ public final class MockNameServer: RequestProcessor, Sendable {
     func stop() async { await server.stop() }
 
     func supports(_ code: RequestCode) -> Bool {
-        code == .getRouteInfoByTopic || code == .getBrokerClusterInfo
+        code == .getRouteInfoByTopic || code == .getBrokerClusterInfo || code == .getAllTopicListFromNameServer
     }
 
     func connectionClosed(_ connection: MockConnection) {}
@@ -57,9 +57,20 @@ public final class MockNameServer: RequestProcessor, Sendable {
         return TopicRouteData(queueDatas: queueDatas, brokerDatas: brokerDatas)
     }
 
+    /// Every topic a live broker holds, sorted.
+    public var allTopics: [String] {
+        Set(directory.live.flatMap { $0.topics.map(\.name) }).sorted()
+    }
+
     func process(_ request: RemotingCommand, from connection: MockConnection) -> ProcessResult {
         if request.requestCode == .getBrokerClusterInfo {
             return .respond(clusterInfo(request))
+        }
+        if request.requestCode == .getAllTopicListFromNameServer {
+            // Java (enableAllTopicList, on by default): every topic the registered brokers hold.
+            var r = reply(to: request, .success, nil)
+            r.body = TopicList(topicList: allTopics).encodedBuffer()
+            return .respond(r)
         }
         let header: GetRouteInfoRequestHeader
         do { header = try GetRouteInfoRequestHeader(fields: request.extFields ?? ExtFields()) } catch {

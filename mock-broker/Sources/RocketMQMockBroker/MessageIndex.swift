@@ -1,0 +1,111 @@
+import RocketMQWire
+
+/// The store's key index (Java's `IndexService`), in memory: for each `topic#key` the stored messages carrying that
+/// key, oldest first. Fed by every record the store indexes, appended or replayed, so it is rebuilt with the store on
+/// start.
+///
+/// What is indexed, as Java's `buildIndex`: the `UNIQ_KEY` property and each non-empty part of `KEYS` split on spaces
+/// (`MessageConst.KEY_SEPARATOR`), under the topic the record is stored in; rolled-back transactional records are
+/// not. Both kinds share one key space, so a key query also finds a message whose unique key is that text (Java's
+/// does too). Differences from Java's index files: store times are compared exactly (Java keeps them to the second
+/// from the file's start), keys are compared exactly (Java by hash, leaving collisions to the client), and a message
+/// listing a key twice is found once.
+///
+/// Not thread-safe: the owning store's broker serialises access.
+struct MessageIndex {
+    struct Hit {
+        var commitLogOffset: Int64
+        var storeTimestamp: Int64
+    }
+
+    /// Java's `maxMsgsNumBatch`: the most offsets one query returns, whatever `maxNum` asks.
+    static let maxMsgsNumBatch = 64
+    /// Java's `defaultQueryMaxNum`: the `maxNum` a unique-key query runs with.
+    static let defaultQueryMaxNum: Int32 = 32
+
+    /// The records of one key; most keys (every unique key) have one, kept without an array.
+    private enum Hits {
+        case one(Hit)
+        case many([Hit])
+
+        var all: [Hit] {
+            switch self {
+            case .one(let hit): return [hit]
+            case .many(let hits): return hits
+            }
+        }
+    }
+
+    private var hits: [String: Hits] = [:]
+    /// Store time of the last indexed record (Java: the newest index file's `endTimestamp`).
+    private(set) var lastUpdateTimestamp: Int64 = 0
+    /// Commit-log offset of the last indexed record (Java: the newest index file's `endPhyOffset`).
+    private(set) var lastUpdatePhyOffset: Int64 = 0
+
+    /// Java's `buildKey`: topic and key joined by `#`.
+    static func key(topic: String, _ key: String) -> String { topic + "#" + key }
+
+    /// Indexes a stored record.
+    mutating func add(_ record: MessageRecord) {
+        guard record.sysFlag & MessageSysFlag.transactionMask != MessageSysFlag.transactionRollbackType else { return }
+        var keys: [String] = []
+        if let unique = record.uniqueKey { keys.append(unique) }
+        for key in record.keys where !keys.contains(key) { keys.append(key) }
+        guard !keys.isEmpty else { return }
+        let hit = Hit(commitLogOffset: record.commitLogOffset, storeTimestamp: record.storeTimestamp)
+        for key in keys {
+            let indexKey = Self.key(topic: record.topic, key)
+            switch hits[indexKey] {
+            case nil: hits[indexKey] = .one(hit)
+            case .one(let first)?: hits[indexKey] = .many([first, hit])
+            case .many(var list)?:
+                hits[indexKey] = nil  // keeps the array uniquely referenced, so the append does not copy it
+                list.append(hit)
+                hits[indexKey] = .many(list)
+            }
+        }
+        lastUpdateTimestamp = record.storeTimestamp
+        lastUpdatePhyOffset = record.commitLogOffset
+    }
+
+    /// The commit-log offsets of the newest records of `topic` with `key` stored within `begin...end` (ms, both
+    /// inclusive), at most `maxNum` (capped at ``maxMsgsNumBatch``), in commit-log order. Like Java's walk of an
+    /// index slot from the newest entry back, it stops at the first record stored before `begin`.
+    func query(topic: String, key: String, maxNum: Int, begin: Int64, end: Int64) -> [Int64] {
+        let limit = min(maxNum, Self.maxMsgsNumBatch)
+        guard limit > 0, let list = hits[Self.key(topic: topic, key)]?.all else { return [] }
+        var found: [Int64] = []
+        for hit in list.reversed() {
+            if found.count >= limit { break }
+            if hit.storeTimestamp >= begin && hit.storeTimestamp <= end { found.append(hit.commitLogOffset) }
+            if hit.storeTimestamp < begin { break }
+        }
+        return found.sorted()
+    }
+}
+
+/// Messages per second over the last minute, in one-second buckets (what Java's `BrokerStatsManager` reports as
+/// `tpsTopicPutNums` / `tpsGroupGetNums`, from 10-second snapshots of the last minute).
+struct RateCounter {
+    private var seconds = [Int64](repeating: .min, count: 60)
+    private var counts = [Int64](repeating: 0, count: 60)
+
+    /// Counts `n` events at `nowMillis`.
+    mutating func add(_ n: Int, nowMillis: Int64) {
+        let second = nowMillis / 1000
+        let slot = Int(((second % 60) + 60) % 60)
+        if seconds[slot] != second {
+            seconds[slot] = second
+            counts[slot] = 0
+        }
+        counts[slot] &+= Int64(n)
+    }
+
+    /// Events per second over the minute up to `nowMillis`.
+    func perSecond(nowMillis: Int64) -> Double {
+        let second = nowMillis / 1000
+        var total: Int64 = 0
+        for slot in 0..<60 where seconds[slot] > second - 60 && seconds[slot] <= second { total &+= counts[slot] }
+        return Double(total) / 60
+    }
+}
