@@ -157,7 +157,8 @@ extension Admin {
     /// A consumer group's offsets, lag and last consume time on every queue (GET_CONSUME_STATS on each broker, as
     /// `mqadmin consumerProgress`), optionally for one topic.
     ///
-    /// - Throws: ``RocketMQError`` `brokerError` with the broker's remark when no broker knows the group.
+    /// - Throws: ``RocketMQError`` `brokerError` (response code CONSUMER_NOT_ONLINE, as Java's admin) when no broker has
+    ///   offsets of the group.
     public func progress(group: String, topic: String? = nil) async throws -> GroupProgress {
         let wrappedGroup = core.configuration.wrap(group)
         let header = GetConsumeStatsRequestHeader(consumerGroup: wrappedGroup, topic: topic.map(core.configuration.wrap))
@@ -185,6 +186,12 @@ extension Admin {
             }
         }
         if !answered, let firstRefusal { throw firstRefusal }
+        // Brokers answer an unknown group with an empty table; Java's admin then fails as this does.
+        guard !queues.isEmpty else {
+            throw RocketMQError(
+                .brokerError, "no consume stats for group \(group): it is not online and has not consumed anything",
+                responseCode: ResponseCode.consumerNotOnline.rawValue)
+        }
         queues.sort { ($0.queue.topic, $0.queue.brokerName, $0.queue.queueId) < ($1.queue.topic, $1.queue.brokerName, $1.queue.queueId) }
         return GroupProgress(group: group, queues: queues, consumeTPS: tps)
     }
