@@ -152,12 +152,21 @@ public struct MessageProperties: Hashable, Sendable, Sequence, ExpressibleByDict
     /// `\u{2}`, values without `\u{2}`. (An empty value is written, as Java does, but Java's reader drops it.)
     public func validate() throws {
         for entry in entries {
-            guard !entry.key.isEmpty, !entry.key.utf8.contains(0x01), !entry.key.utf8.contains(0x02) else {
+            guard !entry.key.isEmpty, !Self.contains(entry.key, separatorsFrom: 0x01) else {
                 throw WireError(.unencodable, "property name \(entry.key.debugDescription) is empty or holds a separator")
             }
-            guard !entry.value.utf8.contains(0x02) else {
+            guard !Self.contains(entry.value, separatorsFrom: 0x02) else {
                 throw WireError(.unencodable, "value of property \(entry.key) holds the \\u0002 separator")
             }
+        }
+    }
+
+    /// Whether `text` holds a byte in `lowest...0x02` (a separator), in one pass over its contiguous UTF-8.
+    private static func contains(_ text: String, separatorsFrom lowest: UInt8) -> Bool {
+        var text = text
+        return text.withUTF8 { utf8 in
+            for b in utf8 where b <= 0x02 && b >= lowest { return true }
+            return false
         }
     }
 

@@ -41,7 +41,7 @@ extension MockBroker {
         let record = MessageRecord(
             topic: header.topic, body: body, properties: properties, queueId: queueId, flag: header.flag,
             bornTimestamp: header.bornTimestamp,
-            bornHost: MessageHost(connection.remoteAddress) ?? MessageHost(ip: [127, 0, 0, 1], port: 0),
+            bornHost: connection.remoteHost ?? MessageHost(ip: [127, 0, 0, 1], port: 0),
             storeHost: storeHost, reconsumeTimes: header.reconsumeTimes ?? 0)
         guard let senderID = properties[MessageProperty.replyToClient] else {
             logger.warning("REPLY_TO_CLIENT is null, can not reply message")

@@ -28,8 +28,8 @@ extension MockBroker {
         guard !TopicConfig.notAllowedSendTopics.contains(header.topic) else {
             return .respond(response(to: request, .noPermission, "Sending message to topic[\(header.topic)] is forbidden."))
         }
-        let bornHost = MessageHost(connection.remoteAddress) ?? MessageHost(ip: [127, 0, 0, 1], port: 0)
-        let storeHost = MessageHost(address) ?? MessageHost(ip: [127, 0, 0, 1], port: Int32(port))
+        let bornHost = connection.remoteHost ?? MessageHost(ip: [127, 0, 0, 1], port: 0)
+        let storeHost = self.storeHost
         let now = Self.nowMillis()
 
         var wake: [QueueKey] = []

@@ -84,9 +84,6 @@ extension TopicConfig {
 }
 
 extension MockBroker {
-    /// The broker's address as stored in records (`storeHost`).
-    var storeHost: MessageHost { MessageHost(address) ?? MessageHost(ip: [127, 0, 0, 1], port: Int32(port)) }
-
     /// `millis` scaled by `delayScale` (transaction timeouts and immunity times are, like delay levels).
     func scaledMillis(_ millis: Int64) -> Int64 { Int64(Double(millis) * configuration.delayScale) }
 

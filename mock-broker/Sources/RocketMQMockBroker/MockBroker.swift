@@ -74,6 +74,8 @@ public final class MockBroker: RequestProcessor, Sendable {
 
     /// `host:port` as clients see it.
     public var address: String { server.address }
+    /// ``address`` as the store format's store host.
+    var storeHost: MessageHost { server.storeHost ?? MessageHost(ip: [127, 0, 0, 1], port: Int32(port)) }
     /// The bound port.
     public var port: Int { server.port }
     /// The broker name.

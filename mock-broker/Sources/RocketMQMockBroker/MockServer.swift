@@ -11,6 +11,8 @@ public final class MockConnection: Sendable, Hashable, CustomStringConvertible {
     public let id: Int
     /// The remote address as `ip:port`.
     public let remoteAddress: String
+    /// The remote address as the store format's born host (parsed once, not per message).
+    let remoteHost: MessageHost?
     let channel: Channel
     private let state = NIOLockedValueBox(State())
 
@@ -43,6 +45,7 @@ public final class MockConnection: Sendable, Hashable, CustomStringConvertible {
         self.id = id
         self.channel = channel
         self.remoteAddress = Self.format(channel.remoteAddress)
+        self.remoteHost = MessageHost(remoteAddress)
     }
 
     static func format(_ address: SocketAddress?) -> String {
@@ -181,6 +184,7 @@ public struct FaultState: Sendable {
 /// A listening socket with its connections: frames in, the role's answers out, faults applied in between.
 final class MockServer: Sendable {
     let host: String
+    private let hostIP: [UInt8]?
     let group: EventLoopGroup
     let logger: Logger
     private let state = NIOLockedValueBox(ServerState())
@@ -198,6 +202,7 @@ final class MockServer: Sendable {
 
     init(host: String, group: EventLoopGroup, logger: Logger) {
         self.host = host
+        self.hostIP = MessageHost("\(host):0")?.ip
         self.group = group
         self.logger = logger
     }
@@ -206,6 +211,8 @@ final class MockServer: Sendable {
     var port: Int { state.withLockedValue { $0.port } }
     /// `host:port`.
     var address: String { "\(host):\(port)" }
+    /// The listening address as the store format's store host (the host parsed once, not per message).
+    var storeHost: MessageHost? { hostIP.map { MessageHost(ip: $0, port: Int32(port)) } }
     /// Whether the listener is up.
     var isListening: Bool { state.withLockedValue { $0.listener != nil } }
 
