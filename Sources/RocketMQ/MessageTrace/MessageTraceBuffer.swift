@@ -62,6 +62,9 @@ struct MessageTraceBuffer {
         return Offered(dropped: dropped, wake: taken > 0 && shouldWake())
     }
 
+    /// Whether an offer now would be dropped.
+    var isFull: Bool { closed || records.count >= capacity }
+
     /// Whether a batch can leave now.
     private var ready: Bool {
         !records.isEmpty && inFlight < maxInFlight && (records.count >= batchSize || flushRequested)

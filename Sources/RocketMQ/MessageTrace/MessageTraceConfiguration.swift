@@ -34,7 +34,10 @@ public struct MessageTraceConfiguration: Sendable, Hashable {
     public var flushInterval: Duration = .seconds(5)
     /// The budget of one trace message's send (Java's trace producer's `sendMsgTimeout`, 5 s).
     public var sendTimeout: Duration = .seconds(5)
-    /// Trace messages being sent at once at most (Java's trace executor has 4 threads).
+    /// Trace messages being sent at once at most (4, as Java's trace executor has 4 threads, though each of those
+    /// sends asynchronously). It bounds what tracing takes from the client and the brokers: a producer sending faster
+    /// than the trace keeps up with fills the buffer and drops records rather than slowing down. Raise it to keep more
+    /// records under heavy load.
     public var concurrentSends: Int = 4
     /// How long shutdown spends sending the records still buffered before it gives up on them (Java waits up to 5 s
     /// for its trace executor).

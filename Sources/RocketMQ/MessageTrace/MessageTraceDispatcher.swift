@@ -35,6 +35,10 @@ final class MessageTraceDispatcher: Sendable {
     private let metrics: MessageTraceMetrics
     /// Round robin over the trace topic's queues.
     private let nextQueue = Atomic<Int>(Int.random(in: 0..<1_000))
+    /// Whether the buffer was full when last changed: lets a hook skip building a record it could not buffer.
+    private let full = Atomic<Bool>(false)
+    /// Records dropped (and offered) by ``dropIfFull()`` without taking the lock.
+    private let fastDrops = Atomic<Int>(0)
 
     /// Numbers the inner producer groups of this process, as Java's `COUNTER`.
     private static let instances = Atomic<Int>(0)
@@ -61,7 +65,22 @@ final class MessageTraceDispatcher: Sendable {
     }
 
     /// Counters since the client was created.
-    var statistics: MessageTraceStatistics { buffer.withLock { $0.statistics } }
+    var statistics: MessageTraceStatistics {
+        var s = buffer.withLock { $0.statistics }
+        let fast = fastDrops.load(ordering: .relaxed)
+        s.recordsOffered += fast
+        s.recordsDropped += fast
+        return s
+    }
+
+    /// When the buffer is full, counts `count` records as offered and dropped and returns true, without taking the
+    /// lock: a hook under overload then builds no record at all.
+    func dropIfFull(_ count: Int = 1) -> Bool {
+        guard full.load(ordering: .relaxed) else { return false }
+        fastDrops.wrappingAdd(count, ordering: .relaxed)
+        metrics.dropped.increment(by: count)
+        return true
+    }
 
     /// Whether records of messages of `topic` are written (not those of the trace topic itself, as Java's hooks).
     func traces(topic: String) -> Bool { !topic.hasPrefix(configuration.traceTopic) }
@@ -73,14 +92,20 @@ final class MessageTraceDispatcher: Sendable {
 
     /// Buffers `record` for sending; when the buffer is full it is dropped and counted.
     func offer(_ record: MessageTraceRecord) {
-        let offered = buffer.withLock { $0.offer(record) }
+        let offered = buffer.withLock { b in
+            defer { full.store(b.isFull, ordering: .relaxed) }
+            return b.offer(record)
+        }
         react(to: offered)
     }
 
     /// Buffers `records` (one handler call's) for sending; what does not fit is dropped and counted.
     func offer(_ records: [MessageTraceRecord]) {
         guard !records.isEmpty else { return }
-        let offered = buffer.withLock { $0.offer(records) }
+        let offered = buffer.withLock { b in
+            defer { full.store(b.isFull, ordering: .relaxed) }
+            return b.offer(records)
+        }
         react(to: offered)
     }
 
@@ -101,7 +126,10 @@ final class MessageTraceDispatcher: Sendable {
                 }
             }
             for await _ in wakes.stream {
-                while let batch = buffer.withLock({ $0.nextBatch() }) {
+                while let batch = buffer.withLock({ b in
+                    defer { full.store(b.isFull, ordering: .relaxed) }
+                    return b.nextBatch()
+                }) {
                     group.addTask { await self.send(batch, deadline: nil) }
                 }
             }

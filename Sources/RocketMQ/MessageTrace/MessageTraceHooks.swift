@@ -43,20 +43,15 @@ extension MessageTraceDispatcher {
         _ infos: [PublishTraceInfo], result: SendResult, traceSwitch: String?, storeHost: String, attemptMillis: Int64
     ) {
         // The broker turned tracing off (`TRACE_ON=false` in its answer): skip, as Java.
-        guard traceSwitch != "false" else { return }
+        guard traceSwitch != "false", !dropIfFull(infos.count) else { return }
         let now = ClientCore.nowMillis()
-        let ids = infos.count == 1 ? [result.messageID] : result.messageID.split(separator: ",").map(String.init)
-        let offsetIDs = infos.count == 1
-            ? [result.offsetMessageID] : result.offsetMessageID.split(separator: ",").map(String.init)
-        var records: [MessageTraceRecord] = []
-        records.reserveCapacity(infos.count)
-        for (i, info) in infos.enumerated() {
+        func record(_ info: PublishTraceInfo, id: String, offsetID: String) -> MessageTraceRecord {
             var r = MessageTraceRecord(type: .pub, timestamp: now - attemptMillis)
             r.regionID = result.regionID.isEmpty ? defaultTraceRegion : result.regionID
             r.groupName = group
             r.topic = info.topic
-            r.messageID = i < ids.count ? ids[i] : ""
-            r.offsetMessageID = i < offsetIDs.count ? offsetIDs[i] : ""
+            r.messageID = id
+            r.offsetMessageID = offsetID
             r.tags = info.tags
             r.keys = info.keys
             r.storeHost = storeHost
@@ -64,9 +59,18 @@ extension MessageTraceDispatcher {
             r.costTime = Int32(clamping: attemptMillis)
             r.messageType = info.messageType
             r.success = result.status == .ok
-            records.append(r)
+            return r
         }
-        if records.count == 1, let only = records.first { offer(only) } else { offer(records) }
+        if infos.count == 1, let info = infos.first {
+            offer(record(info, id: result.messageID, offsetID: result.offsetMessageID))
+            return
+        }
+        // A batch: the result's ids are comma-joined, in the batch's order.
+        let ids = result.messageID.split(separator: ",").map(String.init)
+        let offsetIDs = result.offsetMessageID.split(separator: ",").map(String.init)
+        offer(infos.enumerated().map { i, info in
+            record(info, id: i < ids.count ? ids[i] : "", offsetID: i < offsetIDs.count ? offsetIDs[i] : "")
+        })
     }
 
     /// An `EndTransaction` record (Java's `EndTransactionTraceHookImpl`), written as END_TRANSACTION is sent.
