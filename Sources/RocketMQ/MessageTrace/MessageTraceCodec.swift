@@ -241,6 +241,7 @@ public struct MessageTraceDecodingError: Error, Sendable, Hashable, CustomString
     /// What is wrong.
     public var reason: Reason
 
+    /// The record, its type and what is wrong with it, in one line.
     public var description: String {
         let what: String
         switch reason {
