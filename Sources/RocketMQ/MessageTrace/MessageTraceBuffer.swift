@@ -112,13 +112,16 @@ struct MessageTraceBuffer {
     }
 
     /// A batch's send was cancelled before it ended (the client is stopping): its unsent records go back to the
-    /// front of the buffer for shutdown to send; those that no longer fit are counted as failed. (Call
-    /// ``finished(sent:messages:failed:failedMessages:)`` for the batch as well.)
+    /// front of the buffer for shutdown to send, even past ``capacity`` (they were accepted already; the overshoot is
+    /// bounded by the batches in flight). (Call ``finished(sent:messages:failed:failedMessages:)`` for the batch as
+    /// well.)
+    /// After ``close()`` nothing sends them any more: they count as failed.
     mutating func requeue(_ batch: [MessageTraceRecord]) {
-        let room = max(0, capacity - records.count)
-        let kept = batch.prefix(room)
-        records.insert(contentsOf: kept, at: 0)
-        statistics.recordsFailed += batch.count - kept.count
+        guard !closed else {
+            statistics.recordsFailed += batch.count
+            return
+        }
+        records.insert(contentsOf: batch, at: 0)
     }
 
     /// Shutdown: every waiting record, in batches; later offers are dropped.

@@ -140,7 +140,10 @@ final class MessageTraceDispatcher: Sendable {
     /// Sends the records still buffered, within ``MessageTraceConfiguration/shutdownFlushTimeout``; what is left
     /// then is counted as failed. Later offers are dropped.
     func drain() async {
-        let batches = buffer.withLock { $0.close() }
+        let batches = buffer.withLock { b in
+            defer { full.store(true, ordering: .relaxed) }
+            return b.close()
+        }
         guard !batches.isEmpty else { return }
         let deadline = ContinuousClock.now + configuration.shutdownFlushTimeout
         for batch in batches { await send(batch, deadline: deadline) }
@@ -181,6 +184,7 @@ final class MessageTraceDispatcher: Sendable {
                     if deadline == nil {
                         _ = $0.finished(sent: sent, messages: messages, failed: failed, failedMessages: failedMessages)
                         $0.requeue(rest)
+                        full.store($0.isFull, ordering: .relaxed)
                     } else {
                         $0.count(sent: sent, messages: messages, failed: failed + rest.count, failedMessages: failedMessages + 1)
                     }
