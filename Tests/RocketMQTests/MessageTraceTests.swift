@@ -235,6 +235,61 @@ struct MessageTraceTests {
         await cluster.shutdown()
     }
 
+    @Test("orderly and POP handling are traced too", arguments: ["orderly", "pop"])
+    func handlingModesTrace(mode: String) async throws {
+        let cluster = try await MockCluster.start(.init(brokers: 1))
+        let topic = "TRC8\(mode)"
+        cluster.createTopic(topic, queues: 2)
+        let (producer, producerRun) = try startProducer(cluster)
+        let consumer = try startConsumer(cluster, group: "Trace\(mode)", topic: topic, configure: {
+            $0.messageTrace = testTrace()
+            if mode == "pop" { $0.pop = PopSettings() } else { $0.orderly = true }
+        })
+        var ids: [String] = []
+        for i in 0..<10 { ids.append(try await producer.send(Message(topic: topic, string: "m\(i)")).messageID) }
+        try await eventually(timeout: .seconds(60), "consumed and traced") {
+            try consumer.received.unique == 10 && storedTraces(cluster).flatMap(\.records).count >= 20
+        }
+        let records = try storedTraces(cluster).flatMap(\.records)
+        for id in ids {
+            let before = records.filter { $0.type == .subBefore && $0.messageID == id }
+            let after = records.filter { $0.type == .subAfter && $0.messageID == id }
+            #expect(before.count == 1 && after.count == 1 && before.first?.requestID == after.first?.requestID)
+            #expect(after.first?.success == true && after.first?.groupName == "Trace\(mode)")
+        }
+        await consumer.stop()
+        producerRun.cancel()
+        _ = try? await producerRun.value
+        await cluster.shutdown()
+    }
+
+    @Test("a transaction left unknown writes EndTransaction UNKNOW, then the checker's answer fromTransactionCheck")
+    func checkedTransactionTrace() async throws {
+        let cluster = try await transactionCluster(brokers: 1)
+        cluster.createTopic("TRC9", queues: 1)
+        var config = ProducerConfiguration(group: "TraceChecked")
+        config.sendTimeout = .seconds(20)
+        config.messageTrace = testTrace()
+        let producer = try Producer(
+            configuration: config, client: ClientConfiguration(nameServer: cluster.nameServerAddress),
+            transactionChecker: { _ in .commit })
+        let producerRun = Task { try await producer.run() }  // unstructured: the producer's run(), cancelled below
+        let sent = try await producer.sendInTransaction(Message(topic: "TRC9", string: "maybe", keys: ["tx-key"])) { _, _ in .unknown }
+        let id = sent.sendResult.messageID
+        try await eventually(timeout: .seconds(60), "the check's answer traced") {
+            try storedTraces(cluster).flatMap(\.records).contains { $0.type == .endTransaction && $0.fromTransactionCheck }
+        }
+        let ends = try storedTraces(cluster).flatMap(\.records).filter { $0.type == .endTransaction && $0.messageID == id }
+        let local = ends.first { !$0.fromTransactionCheck }
+        let checked = ends.first { $0.fromTransactionCheck }
+        #expect(local?.transactionState == .unknown)
+        #expect(checked?.transactionState == .commit && checked?.topic == "TRC9" && checked?.keys == "tx-key")
+        #expect(checked?.storeHost == cluster.brokers[0].address && checked?.transactionID == id)
+        producerRun.cancel()
+        _ = try? await producerRun.value
+        await cluster.shutdown()
+    }
+
     @Test("transactional sends write a half-message Pub and an EndTransaction; a batch writes one Pub per message")
     func transactionAndBatchTrace() async throws {
         let cluster = try await MockCluster.start(.init(brokers: 1))
