@@ -108,10 +108,11 @@ let package = Package(
             ],
             path: "mock-broker/Sources/MockBrokerCommand"),
 
-        // Fuzz entry point for the wire decoders (libFuzzer via Scripts/fuzz.sh, or a seeded mutation run).
+        // Fuzz entry point for the wire decoders (libFuzzer via Scripts/fuzz.sh, or a seeded mutation run); RocketMQ
+        // for the message trace codec.
         .executableTarget(
             name: "WireFuzz",
-            dependencies: ["RocketMQWire", .product(name: "NIOCore", package: "swift-nio")]),
+            dependencies: ["RocketMQWire", "RocketMQ", .product(name: "NIOCore", package: "swift-nio")]),
 
         // The main job.
         .executableTarget(

@@ -2,7 +2,8 @@
 # Runs libFuzzer on the wire decoders for the given number of seconds (default 60).
 #   Scripts/fuzz.sh [seconds] [extra libFuzzer flags...]
 # WIRE_FUZZ_TARGET picks the decoders: frames, json (the parser and every JSON body type), messages (store records,
-# batches, properties, ids, decompression), filter (SQL92 expressions, parsed and evaluated), extrainfo (POP receipts, offset infos, batch-ack bodies) or all
+# batches, properties, ids, decompression), filter (SQL92 expressions, parsed and evaluated), extrainfo (POP receipts, offset infos, batch-ack bodies),
+# trace (message trace bodies, decoded and round-tripped) or all
 # (the default).
 # Crashing inputs are written to fuzz-corpus/crashes/; the corpus grows in fuzz-corpus/wire/.
 set -euo pipefail

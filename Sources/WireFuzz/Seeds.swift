@@ -44,6 +44,12 @@ enum FuzzSeeds {
             #"{"acks":[{"b":"Bw==","c":"G","it":60000,"pt":1,"q":1,"r":"0","rq":3,"so":10,"t":"T"}],"brokerName":"broker-a"}"#,
         ]
         for info in extraInfos { seeds.append([4] + Array(info.utf8)) }
+        let traces = [
+            "Pub\u{1}1700000000123\u{1}DefaultRegion\u{1}PID-test\u{1}topic-test\u{1}AC1415116D1418B4AAC217FE1B4E0000\u{1}Tags\u{1}Keys\u{1}127.0.0.1:10911\u{1}26\u{1}245\u{1}0\u{1}0A9A002600002A9F0000000000002329\u{1}true\u{2}",
+            "SubBefore\u{1}1700000000123\u{1}DefaultRegion\u{1}G\u{1}REQ\u{1}AC1415116D1418B4AAC217FE1B4E0000\u{1}0\u{1}null\u{2}SubAfter\u{1}REQ\u{1}AC1415116D1418B4AAC217FE1B4E0000\u{1}20\u{1}true\u{1}null\u{1}0\u{1}1625883640000\u{1}G\u{2}",
+            "EndTransaction\u{1}1\u{1}DefaultRegion\u{1}PID\u{1}T\u{1}ID\u{1}Tags\u{1}K1 K2\u{1}127.0.0.1:10911\u{1}2\u{1}ID\u{1}ROLLBACK_MESSAGE\u{1}true\u{2}Recall\u{1}1\u{1}R\u{1}G\u{1}T\u{1}ID\u{1}false\u{2}",
+        ]
+        for trace in traces { seeds.append([5] + Array(trace.utf8)) }
         seeds.append(contentsOf: messageSeeds)
         return seeds
     }

@@ -8,17 +8,18 @@ import Glibc
 import Darwin
 #endif
 import NIOCore
+import RocketMQ
 import RocketMQWire
 
-/// Which decoders a run exercises: `WIRE_FUZZ_TARGET` = `frames`, `json`, `messages`, `filter`, `extrainfo` or `all`
-/// (the default), so a long run can give each family its own time.
+/// Which decoders a run exercises: `WIRE_FUZZ_TARGET` = `frames`, `json`, `messages`, `filter`, `extrainfo`, `trace`
+/// or `all` (the default), so a long run can give each family its own time.
 enum FuzzTarget: String {
-    case frames, json, messages, filter, extrainfo, all
+    case frames, json, messages, filter, extrainfo, trace, all
 
     static let selected: FuzzTarget = {
         let name = getenv("WIRE_FUZZ_TARGET").map { String(cString: $0) } ?? "all"
         guard let target = FuzzTarget(rawValue: name) else {
-            let message = "WireFuzz: unknown WIRE_FUZZ_TARGET \(name) (frames, json, messages, filter, extrainfo, all)\n"
+            let message = "WireFuzz: unknown WIRE_FUZZ_TARGET \(name) (frames, json, messages, filter, extrainfo, trace, all)\n"
             _ = message.withCString { write(2, $0, strlen($0)) }
             exit(2)
         }
@@ -37,6 +38,7 @@ func fuzzOne(_ data: UnsafeRawBufferPointer) {
     if target == .messages || target == .all { fuzzMessages(payload) }
     if target == .filter || target == .all { fuzzFilter(payload) }
     if target == .extrainfo || target == .all { fuzzExtraInfo(payload) }
+    if target == .trace || target == .all { fuzzTrace(payload) }
 }
 
 /// Every typed header, decoded from each frame's extFields the fuzzer produces (and re-encoded when it decodes).
@@ -149,6 +151,21 @@ func fuzzExtraInfo(_ payload: UnsafeRawBufferPointer) {
     _ = try? PopOffsetInfo.messageOffsets(text)
     _ = try? PopOffsetInfo.orderCounts(text)
     _ = try? BatchAckMessageRequestBody(bytes: UnsafeRawBufferPointer(payload))
+}
+
+/// Message trace bodies (trace-topic messages are written by any client): decoded; what decodes re-encodes to a
+/// body that decodes to the same records (but for the client host, which Java never writes).
+func fuzzTrace(_ payload: UnsafeRawBufferPointer) {
+    guard let records = try? MessageTraceCodec.decode(payload) else { return }
+    _ = MessageTraceCodec.keys(of: records)
+    let written = records.map { r -> MessageTraceRecord in
+        var r = r
+        r.clientHost = ""
+        return r
+    }
+    guard (try? MessageTraceCodec.decode(MessageTraceCodec.encode(written))) == written else {
+        fatalError("trace records do not round-trip: \(String(decoding: payload, as: UTF8.self).debugDescription)")
+    }
 }
 
 #if FUZZING

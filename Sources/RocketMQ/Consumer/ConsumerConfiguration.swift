@@ -64,6 +64,12 @@ public struct ConsumerConfiguration: Sendable {
     /// POP mode (RocketMQ 5; clustering, handler only): the brokers hand out messages, there is no client-side
     /// rebalancing and no pause when members come and go. `nil` (the default) consumes by pulling owned queues.
     public var pop: PopSettings?
+    /// Message trace (Java's `enableMsgTrace` with `customizedTraceTopic`): a `SubBefore` and a `SubAfter` record
+    /// around every handler call (pull and POP modes, concurrent and orderly; not for messages read through
+    /// ``PushConsumer/messages``, which have no handler), written to the trace topic in the background, where
+    /// `mqadmin queryMsgTraceById` and the Dashboard find them. `nil` (the default) traces nothing, at no cost. See
+    /// ``MessageTraceConfiguration``.
+    public var messageTrace: MessageTraceConfiguration?
 
     /// Creates a configuration for consumer group `group`.
     public init(group: String) {

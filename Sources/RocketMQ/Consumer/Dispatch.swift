@@ -90,7 +90,7 @@ extension PushConsumer {
             guard !item.queue.isDropped, let handler else { continue }
             state.withLock { $0.inFlight += 1 }
             item.queue.state.withLock { $0.handling += 1 }
-            let result = await MessagingTracing.process(item.messages, group: configuration.group, tracer: core.tracer) { messages in
+            let result = await consume(item.messages) { messages in
                 do { return try await handler(messages) } catch {
                     logger.debug("handler threw; retrying later", metadata: ["error": "\(error)"])
                     throw error
@@ -188,7 +188,7 @@ extension PushConsumer {
                     try? await Task.sleep(for: .milliseconds(100))
                 }
                 state.withLock { $0.inFlight += 1 }
-                let result = await MessagingTracing.process(chunk, group: configuration.group, tracer: core.tracer, handler)
+                let result = await consume(chunk, handler)
                 state.withLock { $0.inFlight -= 1 }
                 switch result {
                 case .success:

@@ -42,6 +42,8 @@ public final class PushConsumer: Sendable, Service {
     let group: String
     /// POP mode's engine (``ConsumerConfiguration/pop``), on this consumer's core.
     let popEngine: SimpleConsumer?
+    /// Sends this consumer's trace records (nil: ``ConsumerConfiguration/messageTrace`` is off).
+    let messageTrace: MessageTraceDispatcher?
 
     struct State {
         var subscriptions: [String: SubscriptionData] = [:]
@@ -102,6 +104,7 @@ public final class PushConsumer: Sendable, Service {
                 throw RocketMQError(.invalidArgument, "POP mode needs batchSize in 1...32, retry delays and an invisible duration of at least 1 s")
             }
         }
+        try configuration.messageTrace?.validate()
         if configuration.orderly {
             guard configuration.messageModel == .clustering else {
                 throw RocketMQError(.invalidArgument, "orderly consumption needs the clustering model")
@@ -143,6 +146,11 @@ public final class PushConsumer: Sendable, Service {
         (rebalanceSignals, rebalanceContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         metrics = ConsumerMetrics(group: configuration.group)
         state = Mutex(State())
+        messageTrace = configuration.messageTrace.map { trace in
+            let ip = MessageHost((client.clientIP ?? ClientConfiguration.localIPv4() ?? "127.0.0.1") + ":0")?.ip ?? [127, 0, 0, 1]
+            let ids = UniqueIDGenerator(ip: ip, pid: Int32(truncatingIfNeeded: getpid()), seed: Int32.random(in: .min ... .max))
+            return MessageTraceDispatcher(configuration: trace, group: configuration.group, role: .consume, core: core, ids: ids, logger: logger)
+        }
     }
 
     /// The client id this consumer reports.
@@ -221,6 +229,9 @@ public final class PushConsumer: Sendable, Service {
     /// How many rebalances changed this member's queues.
     public var rebalanceCount: Int { state.withLock { $0.rebalances } }
 
+    /// What message trace did: records sent, dropped (buffer full) and failed (nil when it is off).
+    public var messageTraceStatistics: MessageTraceStatistics? { messageTrace?.statistics }
+
     /// Asks for a rebalance now (coalesced with others pending).
     func rebalanceNow() { rebalanceContinuation.yield() }
 
@@ -253,6 +264,7 @@ public final class PushConsumer: Sendable, Service {
             await cancelWhenGracefulShutdown {
                 await withDiscardingTaskGroup { group in
                     group.addTask { await self.core.run() }
+                    if let messageTrace = self.messageTrace { group.addTask { await messageTrace.run() } }
                     if let engine = self.popEngine {
                         // POP: no rebalancing, no offsets to commit; each worker pops, handles, acknowledges.
                         for _ in 0..<self.configuration.maxConcurrency {
@@ -277,7 +289,8 @@ public final class PushConsumer: Sendable, Service {
         await Task { await self.stop() }.value  // unstructured: awaited at once; shields shutdown from run()'s cancellation
     }
 
-    /// Stop pulling → wait (bounded) for in-flight handlers → commit offsets → unregister → close.
+    /// Stop pulling → wait (bounded) for in-flight handlers → send buffered trace records (bounded) → commit offsets →
+    /// unregister → close.
     private func stop() async {
         let (queues, tasks, orderly) = state.withLock { s -> ([ProcessQueue], [StoppableJob], [AsyncStream<[ReceivedMessage]>.Continuation]) in
             s.stopping = true
@@ -293,6 +306,7 @@ public final class PushConsumer: Sendable, Service {
             try? await Task.sleep(for: .milliseconds(10))
         }
         for q in queues { q.drop() }
+        await messageTrace?.drain()
         await offsets.persist(sync: true)
         if configuration.orderly { await unlock(queues.map(\.queue)) }
         await core.unregister(producerGroup: nil, consumerGroup: group)
@@ -346,7 +360,7 @@ extension PushConsumer {
                 let chunk = Array(batch[start..<min(start + configuration.consumeBatchSize, batch.count)])
                 var result = ConsumeResult.retryLater
                 if !orderBroken {
-                    result = await MessagingTracing.process(chunk.map(\.message), group: configuration.group, tracer: core.tracer) {
+                    result = await consume(chunk.map(\.message)) {
                         do { return try await handler($0) } catch {
                             logger.warning("handler threw; the messages come back later", metadata: ["error": "\(error)"])
                             throw error

@@ -32,6 +32,8 @@ public final class Producer: Sendable, Service {
     let checks: (stream: AsyncStream<TransactionCheck>, continuation: AsyncStream<TransactionCheck>.Continuation)
     /// Request-reply calls waiting for their reply, by correlation id.
     let replies: ReplyTable
+    /// Sends this producer's trace records (nil: ``ProducerConfiguration/messageTrace`` is off).
+    let messageTrace: MessageTraceDispatcher?
 
     struct ProducerState {
         var topicIndex: [String: Int] = [:]
@@ -64,6 +66,7 @@ public final class Producer: Sendable, Service {
         guard configuration.transactionCheckConcurrency > 0, configuration.transactionCheckBacklog >= 0 else {
             throw RocketMQError(.invalidArgument, "transactionCheckConcurrency must be positive and transactionCheckBacklog >= 0")
         }
+        try configuration.messageTrace?.validate()
         self.configuration = configuration
         self.transactionChecker = transactionChecker
         self.checks = AsyncStream.makeStream(of: TransactionCheck.self, bufferingPolicy: .bufferingOldest(configuration.transactionCheckBacklog))
@@ -76,6 +79,10 @@ public final class Producer: Sendable, Service {
         let ip = MessageHost((client.clientIP ?? ClientConfiguration.localIPv4() ?? "127.0.0.1") + ":0")?.ip ?? [127, 0, 0, 1]
         self.ids = UniqueIDGenerator(ip: ip, pid: Int32(truncatingIfNeeded: getpid()), seed: Int32.random(in: .min ... .max))
         self.metrics = ProducerMetrics(group: configuration.group)
+        let ids = self.ids
+        self.messageTrace = configuration.messageTrace.map { [core, logger] in
+            MessageTraceDispatcher(configuration: $0, group: configuration.group, role: .produce, core: core, ids: ids, logger: logger)
+        }
         core.registerProducer(group: client.wrap(configuration.group))
         // As Java's producer (its `createTopicKey` in the publish table): TBW102's route puts the cluster's brokers in
         // the address table, so they get heartbeats from the start and know this group's connection, which their
@@ -90,6 +97,7 @@ public final class Producer: Sendable, Service {
         let counters = core.counters
         stats.goAways = counters.goAways
         stats.reconnects = counters.reconnects
+        stats.messageTrace = messageTrace?.statistics
         return stats
     }
 
@@ -103,6 +111,7 @@ public final class Producer: Sendable, Service {
                 await withDiscardingTaskGroup { group in
                     group.addTask { await self.core.run() }
                     group.addTask { await self.answerTransactionChecks() }
+                    if let messageTrace = self.messageTrace { group.addTask { await messageTrace.run() } }
                 }
             }
         } onGracefulShutdown: {}
@@ -110,7 +119,8 @@ public final class Producer: Sendable, Service {
         await Task { await self.shutdown() }.value  // unstructured: awaited at once; shields shutdown from run()'s cancellation
     }
 
-    /// Unregisters from every broker and closes all connections. Later sends fail with `notRunning`.
+    /// Sends the trace records still buffered (within ``MessageTraceConfiguration/shutdownFlushTimeout``), unregisters
+    /// from every broker and closes all connections. Later sends fail with `notRunning`.
     public func shutdown() async {
         let first = state.withLock { s -> Bool in
             defer { s.shutDown = true }
@@ -118,6 +128,7 @@ public final class Producer: Sendable, Service {
         }
         guard first else { return }
         replies.failAll(RocketMQError(.notRunning, "the producer shut down before the reply arrived"))
+        await messageTrace?.drain()
         await core.unregister(producerGroup: core.configuration.wrap(configuration.group), consumerGroup: nil)
         await core.shutdown()
     }
@@ -203,6 +214,12 @@ public final class Producer: Sendable, Service {
             header: makeHeader(topic: topic, sysFlag: 0, flag: 0, properties: batchProps.encoded, batch: true),
             uniqueKey: uniqueKeys.joined(separator: ","), code: .sendBatchMessage)
         prepared.header.batch = true
+        if messageTrace?.traces(topic: first.topic) == true {
+            prepared.trace = zip(messages, entries).map { m, e in
+                PublishTraceInfo(topic: m.topic, tags: e.properties[MessageProperty.tags], keys: e.properties[MessageProperty.keys],
+                                 bodyLength: e.body.readableBytes, messageType: .normal)
+            }
+        }
         return try await deliver(prepared, selector: nil)
     }
 
@@ -216,6 +233,8 @@ public final class Producer: Sendable, Service {
         var code: RequestCode = .sendMessageV2
         /// The whole budget of the send (``ProducerConfiguration/sendTimeout`` when nil).
         var timeout: Duration?
+        /// What its `Pub` trace records need (nil unless message trace is on): one per message.
+        var trace: [PublishTraceInfo]?
 
         func fields() -> ExtFields {
             var f = ExtFields()
@@ -304,10 +323,17 @@ public final class Producer: Sendable, Service {
             }
         }
         let topic = namespaced ? core.configuration.wrap(message.topic) : message.topic
-        return PreparedSend(
+        var prepared = PreparedSend(
             topic: topic, body: body,
             header: makeHeader(topic: topic, sysFlag: sysFlag, flag: message.flag, properties: props.encoded, batch: false),
             uniqueKey: props[MessageProperty.uniqueKey] ?? "")
+        if let messageTrace, messageTrace.traces(topic: message.topic) {
+            let type = PublishTraceInfo.messageType(of: message, transactional: props[MessageProperty.transactionPrepared] == "true")
+            prepared.trace = [PublishTraceInfo(
+                topic: message.topic, tags: props[MessageProperty.tags], keys: props[MessageProperty.keys],
+                bodyLength: body.readableBytes, messageType: type)]
+        }
+        return prepared
     }
 
     /// Publish queues of `topic`: from its route, or TBW102's when the name server does not know it yet.
@@ -395,6 +421,11 @@ public final class Producer: Sendable, Service {
                 core.recordSend(broker: queue.brokerName, latencyMillis: latency, failed: false)
                 switch try result(of: response, queue: queue, uniqueKey: prepared.uniqueKey) {
                 case .success(let result):
+                    if let trace = prepared.trace, let messageTrace {
+                        messageTrace.recordPublish(
+                            trace, result: result, traceSwitch: response.field(MessageProperty.traceSwitch), storeHost: address,
+                            attemptMillis: latency)
+                    }
                     metrics.record(success: true, latency: clock.now - start, attempts: attempt + 1)
                     state.withLock {
                         $0.stats.sent += 1
@@ -535,51 +566,6 @@ public struct ProducerStatistics: Sendable, Hashable {
     public var repliesReceived = 0
     /// Replies that arrived for no waiting call (it had timed out or was cancelled): dropped.
     public var lateReplies = 0
-}
-
-/// Argument checks shared by producers and consumers (Java's `Validators`).
-enum Validators {
-    static let maxTopicLength = 127
-
-    static func checkTopic(_ topic: String) throws {
-        guard !topic.isEmpty else { throw RocketMQError(.invalidArgument, "topic is empty") }
-        guard topic.utf8.count <= maxTopicLength else {
-            throw RocketMQError(.invalidArgument, "topic is longer than \(maxTopicLength) characters")
-        }
-        guard topic.utf8.allSatisfy({ c in
-            (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x25 || c == 0x7C
-                || c == 0x5F || c == 0x2D
-        }) else {
-            throw RocketMQError(.invalidArgument, "topic \(topic.debugDescription) contains characters other than [%|a-zA-Z0-9_-]")
-        }
-        guard topic != "TBW102" else { throw RocketMQError(.invalidArgument, "TBW102 is a system topic") }
-    }
-
-    static func hasSeparator(_ s: String) -> Bool {
-        s.utf8.contains(1) || s.utf8.contains(2)
-    }
-}
-
-/// swift-metrics instruments of a producer.
-struct ProducerMetrics: Sendable {
-    let sent: Counter
-    let failed: Counter
-    let retried: Counter
-    let compressed: Counter
-    let latency: Metrics.Timer
-
-    init(group: String) {
-        let dims = [("group", group)]
-        sent = Counter(label: "rocketmq.producer.sent", dimensions: dims)
-        failed = Counter(label: "rocketmq.producer.failed", dimensions: dims)
-        retried = Counter(label: "rocketmq.producer.retries", dimensions: dims)
-        compressed = Counter(label: "rocketmq.producer.compressed", dimensions: dims)
-        latency = Metrics.Timer(label: "rocketmq.producer.latency", dimensions: dims)
-    }
-
-    func record(success: Bool, latency: Duration, attempts: Int) {
-        if success { sent.increment() } else { failed.increment() }
-        if attempts > 1 { retried.increment(by: attempts - 1) }
-        self.latency.recordNanoseconds(latency.components.seconds * 1_000_000_000 + latency.components.attoseconds / 1_000_000_000)
-    }
+    /// What message trace did: records sent, dropped (buffer full) and failed (nil when it is off).
+    public var messageTrace: MessageTraceStatistics?
 }

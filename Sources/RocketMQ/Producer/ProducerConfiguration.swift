@@ -29,6 +29,11 @@ public struct ProducerConfiguration: Sendable {
     /// Transaction checks waiting beyond ``transactionCheckConcurrency`` (`checkRequestHoldMax`, 2000). A check that
     /// finds the backlog full is dropped with a warning; the broker asks again at its next check interval.
     public var transactionCheckBacklog = 2000
+    /// Message trace (Java's `enableMsgTrace` with `customizedTraceTopic`): a `Pub` record of every stored send and an
+    /// `EndTransaction` record of every transaction outcome, written to the trace topic in the background, where
+    /// `mqadmin queryMsgTraceById` and the Dashboard find them. `nil` (the default) traces nothing, at no cost. See
+    /// ``MessageTraceConfiguration``.
+    public var messageTrace: MessageTraceConfiguration?
 
     /// Creates a configuration for producer group `group`.
     public init(group: String) {

@@ -110,6 +110,12 @@ extension Producer {
                 ])
             }
         }
+        // As Java's EndTransactionTraceHookImpl: recorded as END_TRANSACTION is sent, whether or not it arrives.
+        messageTrace?.recordEndTransaction(
+            topic: message.topic, tags: message.tags.flatMap { $0.isEmpty ? nil : $0 },
+            keys: message.keys.isEmpty ? nil : message.keys.joined(separator: " "), messageID: sent.messageID,
+            transactionID: sent.messageID, resolution: resolution, fromCheck: false,
+            storeHost: core.masterAddress(sent.queue.brokerName) ?? "", region: nil)
         do {
             try await endTransaction(sent, resolution: resolution, remark: remark)
         } catch {
@@ -241,6 +247,13 @@ extension Producer {
             transactionId: check.header.transactionId, bname: check.header.bname)
         var request = RemotingCommand.request(.endTransaction, extFields: header.fields, oneway: true)
         request.remark = remark
+        if let messageTrace {
+            let m = check.message
+            messageTrace.recordEndTransaction(
+                topic: m.topic, tags: m.tags, keys: m.properties[MessageProperty.keys], messageID: header.msgId,
+                transactionID: m.properties[MessageProperty.uniqueKey] ?? check.header.transactionId, resolution: resolution,
+                fromCheck: true, storeHost: check.address, region: m.properties[MessageProperty.messageRegion])
+        }
         do {
             try await core.invokeOneway(request, address: check.address, timeout: configuration.sendTimeout)
             state.withLock { $0.stats.transactionChecksAnswered += 1 }

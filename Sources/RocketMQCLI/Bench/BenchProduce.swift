@@ -35,6 +35,8 @@ struct BenchProduceCommand: AsyncParsableCommand {
     @Option(help: "Producer group.") var group = "rocketmq_bench_producer"
     @Option(help: "Tag of every message.") var tag: String?
     @Option(help: "Compression for large bodies: zstd, zlib, lz4 or none.") var compress = "zstd"
+    @Flag(name: .customLong("message-trace"), help: "Write a Pub trace record of every send to RMQ_SYS_TRACE_TOPIC (Java's enableMsgTrace).")
+    var messageTrace = false
 
     func validate() throws {
         if let inFlight { guard (1...100_000).contains(inFlight) else { throw ValidationError("--in-flight must be between 1 and 100000") } }
@@ -48,7 +50,8 @@ struct BenchProduceCommand: AsyncParsableCommand {
             mode: mode, inFlight: inFlight ?? mode.defaultInFlight, topic: load.topic, body: load.body, tag: tag,
             group: group, compression: compress == "none" ? nil : CompressionType(name: compress.uppercased()),
             warmup: load.warmup, duration: load.duration, count: load.count, reportInterval: load.reportInterval,
-            sendTimeout: ClusterOptions.duration(seconds: load.sendTimeout))
+            sendTimeout: ClusterOptions.duration(seconds: load.sendTimeout),
+            messageTrace: messageTrace ? MessageTraceConfiguration() : nil)
         let snapshot: BenchRecorder.Snapshot
         do {
             snapshot = try await ProduceBench.run(settings, on: bench, label: "produce")
@@ -63,7 +66,7 @@ struct BenchProduceCommand: AsyncParsableCommand {
             "seconds": fixed(snapshot.seconds), "msgs_per_s": fixed(snapshot.rate, 1), "mb_per_s": fixed(snapshot.megabytesPerSecond),
             "p50_ms": fixed(snapshot.millis(50)), "p99_ms": fixed(snapshot.millis(99)), "p999_ms": fixed(snapshot.millis(99.9)),
             "max_ms": fixed(snapshot.maxMillis), "cpu_s": fixed(cpuSeconds(), 2), "peak_rss_mb": fixed(peakRSSMegabytes(), 1),
-            "embedded": "\(bench.embedded)",
+            "embedded": "\(bench.embedded)", "message_trace": "\(messageTrace)",
         ]))
         if snapshot.ok == 0 { throw ExitCode(1) }
     }
@@ -87,6 +90,8 @@ enum ProduceBench {
         var progress = true
         /// The budget of one send, retries included.
         var sendTimeout: Duration = .seconds(3)
+        /// Message trace of the producer (nil: off).
+        var messageTrace: MessageTraceConfiguration? = nil
     }
 
     /// Runs one producer against `target`: a checked first send, the warm-up, then the measured part.
@@ -94,6 +99,7 @@ enum ProduceBench {
         var config = ProducerConfiguration(group: settings.group)
         config.compression = settings.compression
         config.sendTimeout = settings.sendTimeout
+        config.messageTrace = settings.messageTrace
         let producer = try Producer(configuration: config, client: target.clientConfiguration(), eventLoopGroup: target.clientGroup)
         let runner = Task { try await producer.run() }
         defer { runner.cancel() }
@@ -155,6 +161,9 @@ enum ProduceBench {
         await progress?.value
         runner.cancel()
         _ = try? await runner.value
+        if let trace = producer.statistics.messageTrace {
+            note("\(label): message trace: \(trace.recordsOffered) records offered, \(trace.recordsSent) sent in \(trace.messagesSent) messages, \(trace.recordsDropped) dropped (buffer full), \(trace.recordsFailed) failed")
+        }
         return recorder.total()
     }
 }
