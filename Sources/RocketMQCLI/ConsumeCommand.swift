@@ -19,6 +19,8 @@ struct ConsumeCommand: AsyncParsableCommand {
     @Option(help: "Stop once this many unique messages arrived (exit 0).") var expect: Int?
     @Option(help: "Give up after this many seconds.") var timeout: Double = 60
     @Flag(help: "Print each message on stdout.") var print = false
+    @Option(name: .customLong("message-trace"), help: "Write message-trace records (SubBefore/SubAfter) to this trace topic.")
+    var messageTrace: String?
 
     func validate() throws {
         guard ["first", "last"].contains(from) else { throw ValidationError("--from must be first or last") }
@@ -34,6 +36,7 @@ struct ConsumeCommand: AsyncParsableCommand {
         config.messageModel = broadcast ? .broadcasting : .clustering
         config.orderly = orderly
         config.startPoint = from == "first" ? .firstOffset : .lastOffset
+        config.messageTrace = messageTrace.map { MessageTraceConfiguration(traceTopic: $0) }
         let seen = Shared(Seen())
         let expect = self.expect
         let printEach = self.print

@@ -22,6 +22,8 @@ struct ProduceCommand: AsyncParsableCommand {
     @Option(name: .customLong("compress-over"), help: "Compress bodies of at least this many bytes.") var compressOver = 4096
     @Option(help: "Sends in flight at once.") var concurrency = 64
     @Flag(help: "Send oneway (no answer awaited).") var oneway = false
+    @Option(name: .customLong("message-trace"), help: "Write message-trace records (Pub) to this trace topic, e.g. RMQ_SYS_TRACE_TOPIC.")
+    var messageTrace: String?
     @Option(name: .customLong("send-timeout"), help: "Seconds one send may take, retries included (Java's sendMsgTimeout, 3).")
     var sendTimeout: Double = 3
     @Option(help: "Send transactional messages whose local transaction answers commit, rollback or unknown.")
@@ -65,6 +67,7 @@ struct ProduceCommand: AsyncParsableCommand {
         config.compression = compress == "none" ? nil : CompressionType(name: compress.uppercased())
         config.compressionThreshold = compressOver
         config.sendTimeout = ClusterOptions.duration(seconds: sendTimeout)
+        config.messageTrace = messageTrace.map { MessageTraceConfiguration(traceTopic: $0) }
         let local = transaction.flatMap(Self.resolution)
         let checkAnswer = Self.resolution(self.checkAnswer) ?? .commit
         let checker: TransactionChecker? = local == nil ? nil : { @Sendable _ in checkAnswer }

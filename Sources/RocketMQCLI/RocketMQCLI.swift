@@ -13,7 +13,7 @@ struct RocketMQCLI: AsyncParsableCommand {
         subcommands: [
             ProduceCommand.self, ConsumeCommand.self, RouteCommand.self, OffsetsCommand.self, TopicCommand.self,
             BenchCommand.self, RequestCommand.self, ReplyCommand.self, PopCommand.self, MessageCommand.self, LagCommand.self,
-            GroupCommand.self,
+            GroupCommand.self, TraceCommand.self,
         ])
 
     /// Parses and runs; any failure is one line on stderr (`rocketmq: ...`) and a non-zero exit, never a trace.

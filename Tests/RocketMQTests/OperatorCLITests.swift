@@ -109,4 +109,37 @@ struct OperatorCLITests {
         }
         #expect(await mock.terminate() == 0)
     }
+
+    @Test("trace: the Pub, SubBefore and SubAfter records a traced producer and consumer wrote, found by message id")
+    func traceByMessageID() async throws {
+        let mock = try await MockBrokerProcess.start(arguments: ["--namesrv-port", "0", "--broker-port", "0", "--grace-period", "0.2"])
+        let ns = mock.namesrv
+        let traced = try await CLI.run(
+            ["produce", "--namesrv", ns, "--topic", "OpsTraced", "--count", "2", "--keys", "traced", "--message-trace", "RMQ_SYS_TRACE_TOPIC"]
+                + patientSends)
+        #expect(traced.result["ok"] == "2", "\(traced.stderr)")
+        let consumed = try await CLI.run(
+            ["consume", "--namesrv", ns, "--topic", "OpsTraced", "--group", "TracedReaders", "--from", "first", "--expect", "2",
+             "--timeout", "100", "--message-trace", "RMQ_SYS_TRACE_TOPIC"] + patient)
+        #expect(consumed.result["unique"] == "2", "\(consumed.stdout) \(consumed.stderr)")
+        let found = try await CLI.run(["message", "--namesrv", ns, "--topic", "OpsTraced", "--key", "traced", "--json"] + patient)
+        let ids = try jsonLines(found).compactMap { $0["msgId"]?.stringValue }
+        #expect(ids.count == 2, "\(found.stdout)")
+        for id in ids {
+            // Both processes flushed their records before exiting; the wait only covers the broker's index.
+            try await eventually(timeout: .seconds(60), "the trace of \(id)") {
+                let trace = try await CLI.run(["trace", "--namesrv", ns, "--id", id] + patient)
+                return trace.result["pub"] == "1" && trace.result["sub_before"] == "1" && trace.result["sub_after"] == "1"
+            }
+            let json = try await CLI.run(["trace", "--namesrv", ns, "--id", id, "--json"] + patient)
+            let records = try jsonLines(json)
+            #expect(records.contains { $0["type"]?.stringValue == "Pub" && $0["topic"]?.stringValue == "OpsTraced" && $0["keys"]?.stringValue == "traced" })
+            #expect(records.contains { $0["type"]?.stringValue == "SubAfter" && $0["groupName"]?.stringValue == "TracedReaders" && $0["success"] == .bool(true) })
+        }
+        let unknown = try await CLI.run(["trace", "--namesrv", ns, "--id", "00000000000000000000000000000000"] + patient)
+        #expect(unknown.status == 0 && unknown.result["records"] == "0", "\(unknown.stdout) \(unknown.stderr)")
+        let noTopic = try await CLI.run(["trace", "--namesrv", ns, "--id", "AB", "--trace-topic", "NoSuchTraceTopic"] + patient)
+        #expect(noTopic.status != 0 && noTopic.errorLines.count == 1 && noTopic.stderr.contains("NoSuchTraceTopic"), "\(noTopic.stderr)")
+        #expect(await mock.terminate() == 0)
+    }
 }
