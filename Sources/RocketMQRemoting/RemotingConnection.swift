@@ -223,7 +223,9 @@ final class RemotingConnection: Sendable {
     }
 
     private func encode(_ command: RemotingCommand) throws -> ByteBuffer {
-        var buffer = channel.allocator.buffer(capacity: 256 + (command.body?.readableBytes ?? 0))
+        // Sized for the header too (its fields plus room for escapes), so a frame is written without regrowing.
+        let header = 256 + (command.extFields?.estimatedJSONByteCount ?? 0) + (command.remark?.utf8.count ?? 0)
+        var buffer = channel.allocator.buffer(capacity: header + (command.body?.readableBytes ?? 0))
         do {
             try RemotingFrame.encode(command, into: &buffer)
         } catch let error as WireError {

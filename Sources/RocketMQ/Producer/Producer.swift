@@ -275,7 +275,9 @@ public final class Producer: Sendable, Service {
 
     private func properties(of message: Message) -> MessageProperties {
         var props = MessageProperties()
-        for (k, v) in message.properties.sorted(by: { $0.key < $1.key }) { props[k] = v }
+        if !message.properties.isEmpty {
+            for (k, v) in message.properties.sorted(by: { $0.key < $1.key }) { props[k] = v }
+        }
         if let tags = message.tags, !tags.isEmpty { props[MessageProperty.tags] = tags }
         if !message.keys.isEmpty { props[MessageProperty.keys] = message.keys.joined(separator: " ") }
         props[MessageProperty.waitStoreMessageOK] = message.waitStoreMessageOK ? "true" : "false"

@@ -63,6 +63,11 @@ public struct ExtFields: Sendable, Hashable, Sequence, ExpressibleByDictionaryLi
         return d
     }
 
+    /// About how many bytes the entries take as a JSON object (to size buffers once).
+    public var estimatedJSONByteCount: Int {
+        entries.reduce(2) { $0 + $1.key.utf8.count + $1.value.utf8.count + 6 }
+    }
+
     /// The entries in the order Java's `HashMap` would iterate them.
     public var javaHashMapOrdered: [(key: String, value: String)] {
         var ordered: [(key: String, value: String)] = []

@@ -104,7 +104,8 @@ public enum RemotingFrame {
     // MARK: JSON header
 
     static func writeJSONHeader(_ command: RemotingCommand, into buffer: inout ByteBuffer) {
-        var w = JSONWriter(reservingCapacity: 128 + (command.extFields?.count ?? 0) * 24)
+        // Escapes (\u0001 → 6 bytes) can still outgrow this; plain headers fit in one allocation.
+        var w = JSONWriter(reservingCapacity: 224 + (command.remark?.utf8.count ?? 0) + (command.extFields?.estimatedJSONByteCount ?? 0))
         w.writeRaw("{\"code\":")
         w.writeInt(command.code)
         if let ext = command.extFields {
