@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
 import NIOCore
+import NIOPosix
 import RocketMQ
+import RocketMQRemoting
 import RocketMQWire
 
 /// How a produce benchmark sends.
@@ -37,6 +39,8 @@ struct BenchProduceCommand: AsyncParsableCommand {
     @Option(help: "Compression for large bodies: zstd, zlib, lz4 or none.") var compress = "zstd"
     @Flag(name: .customLong("message-trace"), help: "Write a Pub trace record of every send to RMQ_SYS_TRACE_TOPIC (Java's enableMsgTrace).")
     var messageTrace = false
+    @Flag(name: .customLong("on-event-loop"), help: "Run the senders on the producer's event loop (one loop; EventLoopTaskExecutor).")
+    var onEventLoop = false
 
     func validate() throws {
         if let inFlight { guard (1...100_000).contains(inFlight) else { throw ValidationError("--in-flight must be between 1 and 100000") } }
@@ -51,7 +55,7 @@ struct BenchProduceCommand: AsyncParsableCommand {
             group: group, compression: compress == "none" ? nil : CompressionType(name: compress.uppercased()),
             warmup: load.warmup, duration: load.duration, count: load.count, reportInterval: load.reportInterval,
             sendTimeout: ClusterOptions.duration(seconds: load.sendTimeout),
-            messageTrace: messageTrace ? MessageTraceConfiguration() : nil)
+            messageTrace: messageTrace ? MessageTraceConfiguration() : nil, onEventLoop: onEventLoop)
         let snapshot: BenchRecorder.Snapshot
         do {
             snapshot = try await ProduceBench.run(settings, on: bench, label: "produce")
@@ -66,7 +70,7 @@ struct BenchProduceCommand: AsyncParsableCommand {
             "seconds": fixed(snapshot.seconds), "msgs_per_s": fixed(snapshot.rate, 1), "mb_per_s": fixed(snapshot.megabytesPerSecond),
             "p50_ms": fixed(snapshot.millis(50)), "p99_ms": fixed(snapshot.millis(99)), "p999_ms": fixed(snapshot.millis(99.9)),
             "max_ms": fixed(snapshot.maxMillis), "cpu_s": fixed(cpuSeconds(), 2), "peak_rss_mb": fixed(peakRSSMegabytes(), 1),
-            "embedded": "\(bench.embedded)", "message_trace": "\(messageTrace)",
+            "embedded": "\(bench.embedded)", "message_trace": "\(messageTrace)", "on_event_loop": "\(onEventLoop)",
         ]))
         if snapshot.ok == 0 { throw ExitCode(1) }
     }
@@ -92,6 +96,8 @@ enum ProduceBench {
         var sendTimeout: Duration = .seconds(3)
         /// Message trace of the producer (nil: off).
         var messageTrace: MessageTraceConfiguration? = nil
+        /// The producer on a one-thread event loop group, the senders running on that loop.
+        var onEventLoop = false
     }
 
     /// Runs one producer against `target`: a checked first send, the warm-up, then the measured part.
@@ -100,7 +106,10 @@ enum ProduceBench {
         config.compression = settings.compression
         config.sendTimeout = settings.sendTimeout
         config.messageTrace = settings.messageTrace
-        let producer = try Producer(configuration: config, client: target.clientConfiguration(), eventLoopGroup: target.clientGroup)
+        let ownGroup = settings.onEventLoop ? MultiThreadedEventLoopGroup(numberOfThreads: 1) : nil
+        defer { ownGroup?.shutdownGracefully { _ in } }
+        let executor = ownGroup.map { EventLoopTaskExecutor($0.next()) }
+        let producer = try Producer(configuration: config, client: target.clientConfiguration(), eventLoopGroup: ownGroup ?? target.clientGroup)
         let runner = Task { try await producer.run() }
         defer { runner.cancel() }
         let message = Message(topic: settings.topic, body: settings.body, tags: settings.tag)
@@ -134,7 +143,7 @@ enum ProduceBench {
         let mode = settings.mode
         await withTaskGroup(of: Void.self) { group in
             for _ in 0..<settings.inFlight {
-                group.addTask {
+                group.addTask(executorPreference: executor) {
                     var next = recorder.claim()
                     while next != nil {
                         let started = nanoTime()
