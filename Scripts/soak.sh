@@ -2,12 +2,12 @@
 # Runs every reliability scenario (ReliabilitySuite, release build) and the wire fuzzer; prints each scenario's
 # figures and its RESULT line, then a summary. Exits non-zero if any goal was missed.
 #
-#   Scripts/soak.sh            the lengths (about 65 minutes: 10 min soak, 10 min fuzzing per decoder family, ...)
+#   Scripts/soak.sh            the lengths (about 85 minutes: 10 min soak, 10 min fuzzing per decoder family (six), ...)
 #   Scripts/soak.sh --quick    the same scenarios, shortened (a few minutes after the builds)
 #
 # Options:
 #   --only a,b,...       run only these scenarios (rolling-restart kill9 drops-and-pause churn bad-input fuzz leaks soak)
-#   --fuzz-seconds N     libFuzzer time per target: frames, json, messages, filter (default 600 each, quick 30)
+#   --fuzz-seconds N     libFuzzer time per target: frames, json, messages, filter, extrainfo, trace (default 600 each, quick 30)
 #   --no-fuzz            skip the fuzzer (it needs its own sanitizer build, several minutes)
 #   --log-level LEVEL    library log level on stderr (default critical)
 # Logs of every run go to .build/soak-logs/<time>/.
@@ -90,7 +90,7 @@ run_fuzz() {
   wanted fuzz || return 0
   [ "$fuzz" = 1 ] || { summary+=("$(printf '%-16s %4ss  %s' fuzz 0 skipped)"); return 0; }
   local target
-  for target in frames json messages filter; do
+  for target in frames json messages filter extrainfo trace; do
     echo
     echo "=== fuzz ($mode): WireFuzz target $target, libFuzzer, ${fuzz_seconds} s"
     local started=$SECONDS
