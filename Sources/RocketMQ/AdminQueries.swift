@@ -96,9 +96,11 @@ extension Admin {
     /// The message at an offset message id (``ReceivedMessage/offsetMessageID``: store host and commit-log offset),
     /// read from that broker with VIEW_MESSAGE_BY_ID.
     ///
+    /// `topic`, when known, goes in the request as Java's client sends it (brokers with ACL 2.0 authorize on it).
+    ///
     /// - Throws: ``RocketMQError`` `invalidArgument` when `offsetMessageID` is not one; `brokerError` when the broker
     ///   has no message there.
-    public func message(offsetMessageID: String) async throws -> ReceivedMessage {
+    public func message(offsetMessageID: String, topic: String? = nil) async throws -> ReceivedMessage {
         let (host, offset): (MessageHost, Int64)
         do {
             (host, offset) = try MessageID.decodeOffsetMessageID(offsetMessageID)
@@ -106,7 +108,8 @@ extension Admin {
             throw RocketMQError(.invalidArgument, "not an offset message id: \(offsetMessageID) (\(error))")
         }
         let address = host.isIPv6 ? "[\(host.ipString)]:\(host.port)" : "\(host.ipString):\(host.port)"
-        let response = try await ask(.request(.viewMessageById, extFields: ViewMessageRequestHeader(offset: offset).fields), address)
+        let header = ViewMessageRequestHeader(offset: offset, topic: topic.map(wrapTopic))
+        let response = try await ask(.request(.viewMessageById, extFields: header.fields), address)
         guard response.responseCode == .success, var body = response.body else {
             throw RocketMQError(.brokerError, response.remark ?? "no message at offset \(offset)", responseCode: response.code)
         }
@@ -122,24 +125,51 @@ extension Admin {
     ) async throws -> [ReceivedMessage] {
         guard !key.isEmpty else { throw RocketMQError(.invalidArgument, "the key is empty") }
         guard maxCount > 0 else { throw RocketMQError(.invalidArgument, "maxCount must be positive") }
-        let wrapped = core.configuration.wrap(topic)
+        let wrapped = wrapTopic(topic)
+        let shown = core.configuration.unwrap(wrapped)
         var fields = QueryMessageRequestHeader(topic: wrapped, key: key, maxNum: maxCount, beginTimestamp: begin, endTimestamp: end).fields
         if uniqueKey { fields[QueryMessageRequestHeader.uniqueKeyQueryField] = "true" }
+        // Every broker at once with three times the request timeout; a broker that fails is skipped unless all do
+        // (Java's MQAdminImpl.queryMessage).
+        let brokers = try await brokersOf(wrapped)
+        let timeout = core.configuration.requestTimeout * 3
+        let answers = await withTaskGroup(of: (String, Result<RemotingCommand, any Error>).self) { group in
+            for (broker, address) in brokers {
+                group.addTask { [fields] in
+                    do { return (broker, .success(try await self.ask(.request(.queryMessage, extFields: fields), address, timeout: timeout))) } catch {
+                        return (broker, .failure(error))
+                    }
+                }
+            }
+            var answers: [(String, Result<RemotingCommand, any Error>)] = []
+            for await answer in group { answers.append(answer) }
+            return answers
+        }
         var found: [ReceivedMessage] = []
-        for (broker, address) in try await brokersOf(wrapped) {
-            let response = try await ask(.request(.queryMessage, extFields: fields), address)
+        var failures: [any Error] = []
+        for (broker, answer) in answers {
+            let response: RemotingCommand
+            switch answer {
+            case .success(let r): response = r
+            case .failure(let error):
+                failures.append(error)
+                continue
+            }
             guard response.responseCode == .success else {
-                if response.responseCode == .queryNotFound { continue }
-                throw RocketMQError(.brokerError, "\(broker): \(response.remark ?? "query failed")", responseCode: response.code)
+                if response.responseCode != .queryNotFound {
+                    failures.append(RocketMQError(.brokerError, "\(broker): \(response.remark ?? "query failed")", responseCode: response.code))
+                }
+                continue
             }
             let (records, _) = MessageRecord.decodeAll(response.body ?? ByteBuffer())
             for record in records {
                 let message = present(record, brokerName: broker)
                 // The index is a hash: keep only real matches (as Java's client does).
                 let matches = uniqueKey ? message.messageID == key : message.keys.contains(key)
-                if matches && message.topic == topic { found.append(message) }
+                if matches && message.topic == shown { found.append(message) }
             }
         }
+        if failures.count == brokers.count, let first = failures.first { throw first }
         return found.sorted { ($0.storeTimestamp, $0.commitLogOffset) < ($1.storeTimestamp, $1.commitLogOffset) }
     }
 
@@ -157,26 +187,25 @@ extension Admin {
     /// A consumer group's offsets, lag and last consume time on every queue (GET_CONSUME_STATS on each broker, as
     /// `mqadmin consumerProgress`), optionally for one topic.
     ///
-    /// - Throws: ``RocketMQError`` `brokerError` (response code CONSUMER_NOT_ONLINE, as Java's admin) when no broker has
-    ///   offsets of the group.
+    /// - Throws: ``RocketMQError`` `brokerError` when a broker refuses; with response code CONSUMER_NOT_ONLINE when no
+    ///   broker has offsets of the group and none of its members is connected, BROADCAST_CONSUMPTION for a
+    ///   broadcasting group (as Java's admin).
     public func progress(group: String, topic: String? = nil) async throws -> GroupProgress {
         let wrappedGroup = core.configuration.wrap(group)
-        let header = GetConsumeStatsRequestHeader(consumerGroup: wrappedGroup, topic: topic.map(core.configuration.wrap))
+        let header = GetConsumeStatsRequestHeader(consumerGroup: wrappedGroup, topic: topic.map(wrapTopic))
         var queues: [QueueProgress] = []
         var tps = 0.0
-        var firstRefusal: RocketMQError?
-        var answered = false
+        // Any broker's refusal fails the whole answer (Java's examineConsumeStats): a partial total would understate
+        // the lag without saying so.
         for (broker, address) in try await groupBrokers(wrappedGroup) {
-            let response = try await ask(.request(.getConsumeStats, extFields: header.fields), address)
+            let response = try await ask(.request(.getConsumeStats, extFields: header.fields), address, timeout: core.configuration.requestTimeout * 3)
             guard response.responseCode == .success, let body = response.body else {
-                firstRefusal = firstRefusal ?? RocketMQError(.brokerError, "\(broker): \(response.remark ?? "no consume stats")", responseCode: response.code)
-                continue
+                throw RocketMQError(.brokerError, "\(broker): \(response.remark ?? "no consume stats")", responseCode: response.code)
             }
             let stats: ConsumeStats
             do { stats = try ConsumeStats(buffer: body) } catch {
                 throw RocketMQError(.brokerError, "\(broker): undecodable consume stats: \(error)")
             }
-            answered = true
             tps += stats.consumeTps
             for (queue, offsets) in stats.offsetTable {
                 queues.append(QueueProgress(
@@ -185,12 +214,21 @@ extension Admin {
                     lastConsumeTimestamp: offsets.lastTimestamp))
             }
         }
-        if !answered, let firstRefusal { throw firstRefusal }
-        // Brokers answer an unknown group with an empty table; Java's admin then fails as this does.
-        guard !queues.isEmpty else {
-            throw RocketMQError(
-                .brokerError, "no consume stats for group \(group): it is not online and has not consumed anything",
-                responseCode: ResponseCode.consumerNotOnline.rawValue)
+        // Brokers answer an unknown group with an empty table. Java's admin then asks who is connected: nobody →
+        // CONSUMER_NOT_ONLINE; a broadcasting group → BROADCAST_CONSUMPTION (its offsets live in the clients);
+        // otherwise the group is online and simply has no offsets yet.
+        if queues.isEmpty {
+            let online: GroupConnections
+            do { online = try await connections(group: group) } catch {
+                throw RocketMQError(
+                    .brokerError, "no consume stats for group \(group): it is not online and has not consumed anything",
+                    responseCode: ResponseCode.consumerNotOnline.rawValue)
+            }
+            if online.messageModel == "BROADCASTING" {
+                throw RocketMQError(
+                    .brokerError, "group \(group) consumes by broadcasting: its offsets are kept by each client, not the brokers",
+                    responseCode: ResponseCode.broadcastConsumption.rawValue)
+            }
         }
         queues.sort { ($0.queue.topic, $0.queue.brokerName, $0.queue.queueId) < ($1.queue.topic, $1.queue.brokerName, $1.queue.queueId) }
         return GroupProgress(group: group, queues: queues, consumeTPS: tps)
@@ -249,7 +287,7 @@ extension Admin {
     /// Min and max offsets and last update time of every queue of `topic` (GET_TOPIC_STATS_INFO on each of its
     /// brokers, as `mqadmin topicStatus`).
     public func stats(topic: String) async throws -> [QueueStats] {
-        let wrapped = core.configuration.wrap(topic)
+        let wrapped = wrapTopic(topic)
         var result: [QueueStats] = []
         for (broker, address) in try await brokersOf(wrapped) {
             let response = try await ask(.request(.getTopicStatsInfo, extFields: GetTopicStatsInfoRequestHeader(topic: wrapped).fields), address)
@@ -276,19 +314,29 @@ extension Admin {
         let route: TopicRouteData?
         do { route = try await core.fetchRoute(topic) } catch { throw Producer.map(error) }
         guard let route else { throw RocketMQError(.topicNotFound, "no route for topic \(core.configuration.unwrap(topic))") }
-        return route.brokerDatas.compactMap { b in b.brokerAddrs[0].map { (b.brokerName, $0) } }.sorted { $0.0 < $1.0 }
+        // The master, else any slave (Java's BrokerData.selectBrokerAddr).
+        return route.brokerDatas.compactMap { b in
+            (b.brokerAddrs[0] ?? b.brokerAddrs.sorted { $0.key < $1.key }.first?.value).map { (b.brokerName, $0) }
+        }.sorted { $0.0 < $1.0 }
     }
 
     /// The brokers that may know `group` (namespaced): those of its retry topic's route, as Java asks; every broker
     /// of the cluster when that topic has no route yet.
+    /// `topic` in the namespace, except system topics (`TBW102`, `RMQ_SYS_*`, `rmq_sys_*`), which Java's
+    /// `NamespaceUtil` leaves alone.
+    private func wrapTopic(_ topic: String) -> String {
+        if topic == "TBW102" || topic.hasPrefix("RMQ_SYS_") || topic.hasPrefix("rmq_sys_") { return topic }
+        return core.configuration.wrap(topic)
+    }
+
     private func groupBrokers(_ group: String) async throws -> [(String, String)] {
         if let retry = try? await brokersOf("%RETRY%" + group), !retry.isEmpty { return retry }
         return try await brokerAddresses().sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
     }
 
-    private func ask(_ request: RemotingCommand, _ address: String) async throws -> RemotingCommand {
+    private func ask(_ request: RemotingCommand, _ address: String, timeout: Duration? = nil) async throws -> RemotingCommand {
         do {
-            return try await core.invoke(request, address: address, timeout: core.configuration.requestTimeout)
+            return try await core.invoke(request, address: address, timeout: timeout ?? core.configuration.requestTimeout)
         } catch {
             throw Producer.map(error)
         }

@@ -30,12 +30,17 @@ struct EventLoopExecutorTests {
         var config = ProducerConfiguration(group: "OnLoopProducer")
         config.sendTimeout = .seconds(20)
         let producer = try Producer(configuration: config, client: ClientConfiguration(nameServer: cluster.nameServerAddress), eventLoopGroup: group)
-        let executor = EventLoopTaskExecutor(group.next())
+        let loop = group.next()
+        let executor = EventLoopTaskExecutor(loop)
         let ids = try await withThrowingTaskGroup(of: [String].self) { tasks in
             tasks.addTask { try await producer.run(); return [] }
             tasks.addTask(executorPreference: executor) {
                 var ids: [String] = []
-                for i in 0..<200 { ids.append(try await producer.send(Message(topic: "OnLoop", string: "m\(i)")).messageID) }
+                for i in 0..<200 {
+                    ids.append(try await producer.send(Message(topic: "OnLoop", string: "m\(i)")).messageID)
+                    // Resumed on the loop's thread, not on the cooperative pool.
+                    guard loop.inEventLoop else { return [] }
+                }
                 return ids
             }
             let sent = try await tasks.next() ?? []

@@ -97,7 +97,7 @@ struct OperatorCLITests {
             (["message", "--namesrv", ns, "--id", "0123"], "not an offset message id"),
             (["message", "--namesrv", ns, "--key", "k"], "--topic"),
             (["message", "--namesrv", ns, "--topic", "NoSuchTopicHere", "--key", "k"], "NoSuchTopicHere"),
-            (["lag", "--namesrv", ns, "--group", "NoSuchGroup"], "rocketmq:"),
+            (["lag", "--namesrv", ns, "--group", "NoSuchGroup"], "not online"),
             (["group", "connections", "--namesrv", ns, "--group", "NoSuchGroup"], "not online"),
             (["topic", "stats", "--namesrv", ns, "--topic", "NoSuchTopicHere"], "NoSuchTopicHere"),
         ]

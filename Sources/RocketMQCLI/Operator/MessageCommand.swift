@@ -86,7 +86,7 @@ struct MessageCommand: AsyncParsableCommand {
         if let host = try? MessageID.decodeOffsetMessageID(id).storeHost {
             let known = Set(try await admin.brokerAddresses().values)
             if known.contains(host.description) || topic == nil {
-                do { return [try await admin.message(offsetMessageID: id)] } catch { viewError = error }
+                do { return [try await admin.message(offsetMessageID: id, topic: topic)] } catch { viewError = error }
             }
         }
         guard let topic else {
