@@ -108,7 +108,7 @@ extension Admin {
             throw RocketMQError(.invalidArgument, "not an offset message id: \(offsetMessageID) (\(error))")
         }
         let address = host.isIPv6 ? "[\(host.ipString)]:\(host.port)" : "\(host.ipString):\(host.port)"
-        let header = ViewMessageRequestHeader(offset: offset, topic: topic.map(wrapTopic))
+        let header = ViewMessageRequestHeader(offset: offset, topic: topic.map(core.configuration.wrap))
         let response = try await ask(.request(.viewMessageById, extFields: header.fields), address)
         guard response.responseCode == .success, var body = response.body else {
             throw RocketMQError(.brokerError, response.remark ?? "no message at offset \(offset)", responseCode: response.code)
@@ -125,7 +125,7 @@ extension Admin {
     ) async throws -> [ReceivedMessage] {
         guard !key.isEmpty else { throw RocketMQError(.invalidArgument, "the key is empty") }
         guard maxCount > 0 else { throw RocketMQError(.invalidArgument, "maxCount must be positive") }
-        let wrapped = wrapTopic(topic)
+        let wrapped = core.configuration.wrap(topic)
         let shown = core.configuration.unwrap(wrapped)
         var fields = QueryMessageRequestHeader(topic: wrapped, key: key, maxNum: maxCount, beginTimestamp: begin, endTimestamp: end).fields
         if uniqueKey { fields[QueryMessageRequestHeader.uniqueKeyQueryField] = "true" }
@@ -192,7 +192,7 @@ extension Admin {
     ///   broadcasting group (as Java's admin).
     public func progress(group: String, topic: String? = nil) async throws -> GroupProgress {
         let wrappedGroup = core.configuration.wrap(group)
-        let header = GetConsumeStatsRequestHeader(consumerGroup: wrappedGroup, topic: topic.map(wrapTopic))
+        let header = GetConsumeStatsRequestHeader(consumerGroup: wrappedGroup, topic: topic.map(core.configuration.wrap))
         var queues: [QueueProgress] = []
         var tps = 0.0
         // Any broker's refusal fails the whole answer (Java's examineConsumeStats): a partial total would understate
@@ -287,7 +287,7 @@ extension Admin {
     /// Min and max offsets and last update time of every queue of `topic` (GET_TOPIC_STATS_INFO on each of its
     /// brokers, as `mqadmin topicStatus`).
     public func stats(topic: String) async throws -> [QueueStats] {
-        let wrapped = wrapTopic(topic)
+        let wrapped = core.configuration.wrap(topic)
         var result: [QueueStats] = []
         for (broker, address) in try await brokersOf(wrapped) {
             let response = try await ask(.request(.getTopicStatsInfo, extFields: GetTopicStatsInfoRequestHeader(topic: wrapped).fields), address)
@@ -322,13 +322,6 @@ extension Admin {
 
     /// The brokers that may know `group` (namespaced): those of its retry topic's route, as Java asks; every broker
     /// of the cluster when that topic has no route yet.
-    /// `topic` in the namespace, except system topics (`TBW102`, `RMQ_SYS_*`, `rmq_sys_*`), which Java's
-    /// `NamespaceUtil` leaves alone.
-    private func wrapTopic(_ topic: String) -> String {
-        if topic == "TBW102" || topic.hasPrefix("RMQ_SYS_") || topic.hasPrefix("rmq_sys_") { return topic }
-        return core.configuration.wrap(topic)
-    }
-
     private func groupBrokers(_ group: String) async throws -> [(String, String)] {
         if let retry = try? await brokersOf("%RETRY%" + group), !retry.isEmpty { return retry }
         return try await brokerAddresses().sorted { $0.key < $1.key }.map { ($0.key, $0.value) }

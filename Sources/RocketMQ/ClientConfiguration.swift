@@ -81,9 +81,19 @@ public struct ClientConfiguration: Sendable {
         return id
     }
 
-    /// Wraps a resource (topic or group) in the namespace, as Java's `NamespaceUtil.wrapNamespace`.
+    /// Java's system topics (`TopicValidator`'s set; `rmq_sys_*` and `CID_RMQ_SYS_*` groups are matched by prefix).
+    static let systemTopics: Set<String> = [
+        "TBW102", "SCHEDULE_TOPIC_XXXX", "BenchmarkTest", "RMQ_SYS_TRANS_HALF_TOPIC", "RMQ_SYS_TRACE_TOPIC",
+        "RMQ_SYS_TRANS_OP_HALF_TOPIC", "TRANS_CHECK_MAX_TIME_TOPIC", "SELF_TEST_TOPIC", "OFFSET_MOVED_EVENT", "CHECKPOINT_TOPIC",
+    ]
+
+    /// Wraps a resource (topic or group) in the namespace, as Java's `NamespaceUtil.wrapNamespace`: system topics and
+    /// system groups stay as they are.
     func wrap(_ resource: String) -> String {
-        guard let namespace, !namespace.isEmpty else { return resource }
+        guard let namespace, !namespace.isEmpty, !resource.isEmpty else { return resource }
+        if Self.systemTopics.contains(resource) || resource.hasPrefix("rmq_sys_") || resource.hasPrefix("CID_RMQ_SYS_") {
+            return resource
+        }
         for prefix in ["%RETRY%", "%DLQ%"] where resource.hasPrefix(prefix) {
             let rest = resource.dropFirst(prefix.count)
             return rest.hasPrefix("\(namespace)%") ? resource : "\(prefix)\(namespace)%\(rest)"

@@ -75,3 +75,23 @@ struct MessageQueueTests {
         #expect(!(precomposed < same) && !(same < precomposed))
     }
 }
+
+@Suite("Namespaces")
+struct NamespaceTests {
+    @Test("resources are wrapped as Java's NamespaceUtil.wrapNamespace does; system topics and groups are not")
+    func wrapAndUnwrap() {
+        var client = ClientConfiguration(nameServer: "127.0.0.1:9876")
+        client.namespace = "ns"
+        let cases: [(String, String)] = [
+            ("Orders", "ns%Orders"), ("ns%Orders", "ns%Orders"), ("%RETRY%G", "%RETRY%ns%G"), ("%DLQ%G", "%DLQ%ns%G"),
+            ("%RETRY%ns%G", "%RETRY%ns%G"), ("TBW102", "TBW102"), ("RMQ_SYS_TRACE_TOPIC", "RMQ_SYS_TRACE_TOPIC"),
+            ("SCHEDULE_TOPIC_XXXX", "SCHEDULE_TOPIC_XXXX"), ("rmq_sys_anything", "rmq_sys_anything"),
+            ("CID_RMQ_SYS_TRANS", "CID_RMQ_SYS_TRANS"), ("", ""),
+        ]
+        for (plain, wrapped) in cases {
+            #expect(client.wrap(plain) == wrapped, "\(plain)")
+        }
+        #expect(client.unwrap("ns%Orders") == "Orders")
+        #expect(client.unwrap("%RETRY%ns%G") == "%RETRY%G")
+    }
+}

@@ -46,10 +46,8 @@ final class MessageTraceDispatcher: Sendable {
     init(configuration: MessageTraceConfiguration, group: String, role: Role, core: ClientCore, ids: UniqueIDGenerator, logger: Logger) {
         self.configuration = configuration
         self.group = group
-        // As Java's namespacing: the system trace topic is never namespaced, a custom one is.
-        let topic = configuration.traceTopic
-        self.traceTopic = topic == MessageTraceConfiguration.defaultTraceTopic || topic.hasPrefix("rmq_sys_")
-            ? topic : core.configuration.wrap(topic)
+        // The system trace topic stays as it is (wrap leaves system topics alone, as Java's); a custom one is namespaced.
+        self.traceTopic = core.configuration.wrap(configuration.traceTopic)
         let n = Self.instances.wrappingAdd(1, ordering: .relaxed).newValue
         self.producerGroup = "_INNER_TRACE_PRODUCER-\(group)-\(role.rawValue)-\(n)"
         self.core = core
