@@ -81,7 +81,7 @@ final class RemotingChannelHandler: ChannelDuplexHandler {
     let connectionID: UInt64
     private let environment: ConnectionEnvironment
     private var logger: Logger
-    private var stateMachine: ConnectionStateMachine<EventLoopPromise<RemotingCommand>>
+    private var stateMachine: ConnectionStateMachine<ResponseWaiter>
     private var context: ChannelHandlerContext?
     private var timer: Scheduled<Void>?
     private var outbound: ByteBuffer?
@@ -185,10 +185,10 @@ final class RemotingChannelHandler: ChannelDuplexHandler {
 
     // MARK: Requests we send
 
-    /// Sends an encoded request `frame` whose opaque is `opaque`; completes `promise` with the response or an error.
-    func send(frame: ByteBuffer, opaque: Int32, promise: EventLoopPromise<RemotingCommand>, deadline: NIODeadline) {
+    /// Sends an encoded request `frame` whose opaque is `opaque`; completes `waiter` with the response or an error.
+    func send(frame: ByteBuffer, opaque: Int32, waiter: ResponseWaiter, deadline: NIODeadline) {
         let now = context?.eventLoop.now ?? .now()
-        switch stateMachine.sendRequest(opaque: opaque, promise: promise, deadline: deadline, now: now) {
+        switch stateMachine.sendRequest(opaque: opaque, promise: waiter, deadline: deadline, now: now) {
         case .fail(let promise, let error):
             promise.fail(error)
         case .write(let armTimer):
@@ -443,6 +443,12 @@ final class RemotingChannelHandler: ChannelDuplexHandler {
     private func writeOutbound(context: ChannelHandlerContext) {
         guard let buffer = outbound, buffer.readableBytes > 0 else { return }
         outbound = nil
+        guard !outboundWaiters.isEmpty else {
+            // Nobody waits for the write itself (requests wait for their responses): no promise. A write that fails
+            // closes the channel, and the close fails whatever is pending.
+            context.write(wrapOutboundOut(buffer), promise: nil)
+            return
+        }
         let waiters = outboundWaiters
         outboundWaiters = []
         let promise = context.eventLoop.makePromise(of: Void.self)

@@ -96,9 +96,21 @@ struct SocketConnector: RemotingConnector {
     }
 }
 
+/// The task waiting for one response: its continuation, resumed from the event loop.
+///
+/// Resumed exactly once: the connection's state machine hands each pending request out exactly once (answered,
+/// timed out, cancelled or failed at close), and a waiter that never reached the state machine is failed directly.
+/// A continuation instead of an `EventLoopPromise` saves the promise, its future and callback list per request.
+struct ResponseWaiter: Sendable {
+    let continuation: UnsafeContinuation<RemotingCommand, any Error>
+
+    func succeed(_ response: RemotingCommand) { continuation.resume(returning: response) }
+    func fail(_ error: any Error) { continuation.resume(throwing: error) }
+}
+
 /// Work posted from any thread to a connection's event loop.
 enum OutboxItem: Sendable {
-    case request(frame: ByteBuffer, opaque: Int32, promise: EventLoopPromise<RemotingCommand>, deadline: NIODeadline)
+    case request(frame: ByteBuffer, opaque: Int32, waiter: ResponseWaiter, deadline: NIODeadline)
     case oneway(frame: ByteBuffer, opaque: Int32, promise: EventLoopPromise<Void>)
     case cancel(Int32)
 }
@@ -180,45 +192,54 @@ final class RemotingConnection: Sendable {
 
     /// Hands `item` to the event loop. Items posted while a drain is already scheduled ride along with it, so a
     /// burst of requests from many tasks costs one event-loop task (and wake-up), not one each. Order is preserved,
-    /// so a cancellation always follows its request.
+    /// so a cancellation always follows its request. On the event loop itself, with nothing queued, the item is
+    /// handled at once (a sender running on the loop, see ``EventLoopTaskExecutor``, pays no task hop).
     private func post(_ item: OutboxItem) {
-        let mustSchedule = outbox.withLockedValue { outbox -> Bool in
+        let onLoop = eventLoop.inEventLoop
+        let mustSchedule = outbox.withLockedValue { outbox -> Bool? in
+            if onLoop && !outbox.drainScheduled { return nil }
             outbox.items.append(item)
             if outbox.drainScheduled { return false }
             outbox.drainScheduled = true
             return true
         }
-        guard mustSchedule else { return }
-        let outbox = self.outbox
-        let handler = self.handler
-        let address = self.address
-        eventLoop.execute {
-            let items = outbox.withLockedValue { outbox -> [OutboxItem] in
-                var items: [OutboxItem] = []
-                items.reserveCapacity(outbox.items.count)
-                swap(&items, &outbox.items)
-                outbox.drainScheduled = false
-                return items
-            }
-            let handler = handler.value
-            for item in items {
-                switch item {
-                case .request(let frame, let opaque, let promise, let deadline):
-                    if let handler {
-                        handler.send(frame: frame, opaque: opaque, promise: promise, deadline: deadline)
-                    } else {
-                        promise.fail(RemotingError(.channelClosed, address: address, opaque: opaque, "connection is not open"))
-                    }
-                case .oneway(let frame, let opaque, let promise):
-                    if let handler {
-                        handler.sendOneway(frame: frame, opaque: opaque, promise: promise)
-                    } else {
-                        promise.fail(RemotingError(.channelClosed, address: address, opaque: opaque, "connection is not open"))
-                    }
-                case .cancel(let opaque):
-                    handler?.cancel(opaque: opaque)
+        switch mustSchedule {
+        case nil: Self.handle(item, handler: handler.value, address: address)
+        case false?: return
+        case true?:
+            let outbox = self.outbox
+            let handler = self.handler
+            let address = self.address
+            eventLoop.execute {
+                let items = outbox.withLockedValue { outbox -> [OutboxItem] in
+                    var items: [OutboxItem] = []
+                    items.reserveCapacity(outbox.items.count)
+                    swap(&items, &outbox.items)
+                    outbox.drainScheduled = false
+                    return items
                 }
+                let handler = handler.value
+                for item in items { Self.handle(item, handler: handler, address: address) }
             }
+        }
+    }
+
+    private static func handle(_ item: OutboxItem, handler: RemotingChannelHandler?, address: String) {
+        switch item {
+        case .request(let frame, let opaque, let waiter, let deadline):
+            if let handler {
+                handler.send(frame: frame, opaque: opaque, waiter: waiter, deadline: deadline)
+            } else {
+                waiter.fail(RemotingError(.channelClosed, address: address, opaque: opaque, "connection is not open"))
+            }
+        case .oneway(let frame, let opaque, let promise):
+            if let handler {
+                handler.sendOneway(frame: frame, opaque: opaque, promise: promise)
+            } else {
+                promise.fail(RemotingError(.channelClosed, address: address, opaque: opaque, "connection is not open"))
+            }
+        case .cancel(let opaque):
+            handler?.cancel(opaque: opaque)
         }
     }
 
@@ -247,12 +268,12 @@ final class RemotingConnection: Sendable {
         if Task.isCancelled {
             throw RemotingError(.cancelled, address: address, opaque: opaque, "the waiting task was cancelled")
         }
-        let promise = eventLoop.makePromise(of: RemotingCommand.self)
         return try await withTaskCancellationHandler {
-            post(.request(frame: frame, opaque: opaque, promise: promise, deadline: deadline))
-            // A cancellation that raced ahead of the post above is repeated behind it.
-            if Task.isCancelled { post(.cancel(opaque)) }
-            return try await promise.futureResult.get()
+            try await withUnsafeThrowingContinuation { continuation in
+                post(.request(frame: frame, opaque: opaque, waiter: ResponseWaiter(continuation: continuation), deadline: deadline))
+                // A cancellation that raced ahead of the post above is repeated behind it.
+                if Task.isCancelled { post(.cancel(opaque)) }
+            }
         } onCancel: {
             post(.cancel(opaque))
         }

@@ -327,6 +327,77 @@ struct HeaderTests {
         #expect(try SendMessageRequestHeader(v2Fields: Self.send.v2Fields).ns == nil)
     }
 
+    /// The V2 fields are written into the frame straight from the header; the bytes must be those of the same entries
+    /// written as plain extFields, whatever is present and whatever the strings hold.
+    @Test func sendV2WrittenStraightFromTheHeaderMatchesItsEntries() throws {
+        let headers = [
+            SendMessageRequestHeader(producerGroup: "PG", topic: "T", queueId: 2, bornTimestamp: 1_700_000_000_000),
+            SendMessageRequestHeader(
+                producerGroup: "p\"g\\", topic: "T\u{1}", defaultTopic: "D", defaultTopicQueueNums: -4, queueId: -1,
+                sysFlag: Int32.min, bornTimestamp: Int64.min, flag: Int32.max,
+                properties: "KEYS\u{1}k\u{2}UNIQ_KEY\u{1}é\u{7F}\u{85}\u{2028}x\u{2}", reconsumeTimes: 3, unitMode: true,
+                batch: true, maxReconsumeTimes: 16, bname: "broker-ü"),
+            SendMessageRequestHeader(
+                producerGroup: "", topic: "t", queueId: 0, bornTimestamp: 0, properties: "", reconsumeTimes: 0,
+                maxReconsumeTimes: 0, bname: ""),
+        ]
+        for header in headers {
+            let direct = header.v2Fields
+            let plain = ExtFields(direct.entries.map { ($0.key, $0.value) })
+            for type in [SerializeType.json, .rocketmq] {
+                var viaHeader = RemotingCommand.request(.sendMessageV2, opaque: 7, extFields: direct)
+                viaHeader.serializeType = type
+                var viaEntries = RemotingCommand.request(.sendMessageV2, opaque: 7, extFields: plain)
+                viaEntries.extFields?.binaryOrder = .insertion
+                viaEntries.serializeType = type
+                let a = try RemotingFrame.encode(viaHeader)
+                let b = try RemotingFrame.encode(viaEntries)
+                #expect(a == b, "\(header) \(type)")
+                if type == .json {  // (ROCKETMQ maps drop empty values, as Java's decoder does)
+                    #expect(try RemotingFrame.decodeWithLengthPrefix(a).extFields == direct)
+                }
+            }
+            // Changing header-backed fields works on the entries.
+            var changed = direct
+            changed["e"] = "5"
+            changed["x"] = "y"
+            #expect(changed["e"] == "5" && changed["x"] == "y" && changed["a"] == header.producerGroup)
+            #expect(changed.count == direct.count + 1 && direct["e"] == String(header.queueId))
+        }
+    }
+
+    /// A broker's answer to a send, written straight from the header, is the bytes of the same fields built as Java
+    /// builds them (MSG_REGION and TRACE_ON by addExtField, then the header) and written as plain extFields.
+    @Test func brokerSendResponseWrittenStraightFromTheHeaderMatchesItsEntries() throws {
+        let headers = [
+            SendMessageResponseHeader(msgId: "7F00000100002A9F0000000000000000", queueId: 3, queueOffset: 0),
+            SendMessageResponseHeader(
+                msgId: "A,B", queueId: -1, queueOffset: Int64.max, transactionId: "C0A8\u{1}\"", batchUniqId: "b",
+                recallHandle: "r"),
+            SendMessageResponseHeader(msgId: "", queueId: 0, queueOffset: -5, transactionId: "t"),
+        ]
+        for header in headers {
+            for traceOn in [true, false] {
+                let direct = header.brokerResponseFields(region: "Region-é", traceOn: traceOn)
+                var plain = ExtFields()
+                plain.javaInitialCapacity = ExtFields.addExtFieldCapacity
+                plain["MSG_REGION"] = "Region-é"
+                plain["TRACE_ON"] = traceOn ? "true" : "false"
+                header.encode(into: &plain)
+                #expect(direct == plain)
+                for type in [SerializeType.json, .rocketmq] {
+                    let request = RemotingCommand.request(.sendMessageV2, opaque: 9)
+                    var viaHeader = RemotingCommand.response(to: request, code: .success, extFields: direct)
+                    viaHeader.serializeType = type
+                    var viaEntries = RemotingCommand.response(to: request, code: .success, extFields: plain)
+                    viaEntries.serializeType = type
+                    #expect(try RemotingFrame.encode(viaHeader) == RemotingFrame.encode(viaEntries), "\(header) \(type)")
+                }
+                #expect(try SendMessageResponseHeader(fields: direct) == header)
+            }
+        }
+    }
+
     @Test func sendHeaderDecodesByRequestCode() throws {
         let v2 = RemotingCommand.request(.sendMessageV2, extFields: Self.send.v2Fields)
         #expect(try SendMessageRequestHeader(command: v2).maxReconsumeTimes == 16)

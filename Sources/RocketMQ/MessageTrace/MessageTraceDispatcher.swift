@@ -262,10 +262,8 @@ final class MessageTraceDispatcher: Sendable {
                     producerGroup: producerGroup, topic: traceTopic, queueId: queue.queueId,
                     bornTimestamp: ClientCore.nowMillis(), properties: encodedProperties, reconsumeTimes: 0,
                     unitMode: false, batch: false, bname: queue.brokerName)
-                var fields = ExtFields()
-                header.encodeV2(into: &fields)
-                var request = RemotingCommand.request(.sendMessageV2, extFields: fields, body: payload)
-                request.extFields?.binaryOrder = .insertion
+                let fields = header.v2Fields
+                let request = RemotingCommand.request(.sendMessageV2, extFields: fields, body: payload)
                 let response = try await core.invoke(request, address: address, timeout: deadline - clock.now)
                 switch response.responseCode {
                 case .success, .flushDiskTimeout, .flushSlaveTimeout, .slaveNotAvailable:

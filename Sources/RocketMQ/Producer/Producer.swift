@@ -171,8 +171,7 @@ public final class Producer: Sendable, Service {
         }
         prepared.header.queueId = queue.queueId
         prepared.header.bname = queue.brokerName
-        var request = RemotingCommand.request(.sendMessageV2, extFields: prepared.fields(), body: prepared.body, oneway: true)
-        request.extFields?.binaryOrder = .insertion
+        let request = RemotingCommand.request(.sendMessageV2, extFields: prepared.fields(), body: prepared.body, oneway: true)
         do {
             try await core.invokeOneway(request, address: address, timeout: configuration.sendTimeout)
         } catch {
@@ -237,9 +236,7 @@ public final class Producer: Sendable, Service {
         var trace: [PublishTraceInfo]?
 
         func fields() -> ExtFields {
-            var f = ExtFields()
-            header.encodeV2(into: &f)
-            return f
+            header.v2Fields
         }
     }
 
@@ -412,10 +409,8 @@ public final class Producer: Sendable, Service {
             var header = prepared.header
             header.queueId = queue.queueId
             header.bname = queue.brokerName
-            var fields = ExtFields()
-            header.encodeV2(into: &fields)
-            var request = RemotingCommand.request(prepared.code, extFields: fields, body: prepared.body)
-            request.extFields?.binaryOrder = .insertion
+            let fields = header.v2Fields
+            let request = RemotingCommand.request(prepared.code, extFields: fields, body: prepared.body)
             let began = clock.now
             do {
                 let response = try await core.invoke(request, address: address, timeout: deadline - clock.now)

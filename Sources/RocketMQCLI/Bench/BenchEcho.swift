@@ -148,10 +148,8 @@ enum EchoBench {
         let header = SendMessageRequestHeader(
             producerGroup: "rocketmq_bench_producer", topic: "BenchTopic", queueId: 0, bornTimestamp: 1_700_000_000_000,
             properties: properties.encoded, reconsumeTimes: 0, unitMode: false, batch: false, bname: "broker-a")
-        var fields = ExtFields()
-        header.encodeV2(into: &fields)
-        var request = RemotingCommand.request(.sendMessageV2, opaque: 100_000, extFields: fields, body: body)
-        request.extFields?.binaryOrder = .insertion
+        let fields = header.v2Fields
+        let request = RemotingCommand.request(.sendMessageV2, opaque: 100_000, extFields: fields, body: body)
         return request
     }
 

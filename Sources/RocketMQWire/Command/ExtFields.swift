@@ -1,7 +1,23 @@
+/// A typed header that writes its fields straight into a frame: the bytes ``RemotingFrame`` would write for
+/// ``fields``, without making a `String` of every value first (the hot send path).
+protocol DirectlyEncodedHeader: Sendable {
+    /// The same fields as entries (read when anyone looks at or changes the fields).
+    var fields: ExtFields { get }
+    /// About how many bytes the JSON members take (to size buffers once).
+    var estimatedJSONByteCount: Int { get }
+    /// Writes the members of the JSON `extFields` object, without braces, in Java `HashMap` order.
+    func writeJSONMembers(into writer: inout JSONWriter)
+    /// The order ROCKETMQ binary encoding writes ``fields`` in.
+    var binaryOrder: ExtFields.Order { get }
+}
+
 /// A command's custom header fields (`extFields`): string keys to string values, in insertion order.
 ///
 /// Small (rarely more than 15 entries), so lookups are a linear scan. Setting an existing key replaces its value in
 /// place; decoding a map that repeats a key keeps the last value (Java's behaviour). Equality ignores order.
+///
+/// Fields made by a typed header on a hot path (``SendMessageRequestHeader/v2Fields``) keep the header itself and
+/// are written into the frame from it; reading or changing them makes the entries first.
 public struct ExtFields: Sendable, Hashable, Sequence, ExpressibleByDictionaryLiteral, CustomStringConvertible {
     /// How encoders order the entries on the wire.
     public enum Order: Sendable, Hashable {
@@ -11,8 +27,15 @@ public struct ExtFields: Sendable, Hashable, Sequence, ExpressibleByDictionaryLi
         case insertion
     }
 
+    private var storedEntries: [(key: String, value: String)]
+    /// A bit per (length, first byte) class of the stored keys: a key whose bit is clear is new, so setting it needs
+    /// no scan (decoding and encoding a header set a dozen keys; the scans were quadratic).
+    private var keySignatures: UInt64 = 0
+    /// The header these fields come from, until someone changes them.
+    private(set) var direct: (any DirectlyEncodedHeader)?
+
     /// The entries in insertion order.
-    public private(set) var entries: [(key: String, value: String)]
+    public var entries: [(key: String, value: String)] { direct?.fields.storedEntries ?? storedEntries }
     /// The order ROCKETMQ binary encoding uses; JSON always uses Java `HashMap` order.
     public var binaryOrder: Order = .javaHashMap
     /// The initial table size of the Java `HashMap` being emulated: 16 when only header fields were set, 256 when
@@ -20,12 +43,28 @@ public struct ExtFields: Sendable, Hashable, Sequence, ExpressibleByDictionaryLi
     public var javaInitialCapacity: Int = 16
 
     /// Creates an empty set of fields.
-    public init() { entries = [] }
+    public init() { storedEntries = [] }
 
     /// Creates fields from ordered pairs; later duplicates overwrite earlier ones.
     public init<S: Sequence>(_ pairs: S) where S.Element == (String, String) {
-        entries = []
+        storedEntries = []
         for (k, v) in pairs { self[k] = v }
+    }
+
+    /// Fields that `header` writes into the frame itself.
+    init(direct header: some DirectlyEncodedHeader) {
+        storedEntries = []
+        direct = header
+        binaryOrder = header.binaryOrder
+    }
+
+    /// Turns header-backed fields into plain entries before a change.
+    private mutating func materialize() {
+        guard let header = direct else { return }
+        let fields = header.fields
+        storedEntries = fields.storedEntries
+        keySignatures = fields.keySignatures
+        direct = nil
     }
 
     public init(dictionaryLiteral elements: (String, String)...) {
@@ -42,18 +81,27 @@ public struct ExtFields: Sendable, Hashable, Sequence, ExpressibleByDictionaryLi
     /// Reads or writes a field. Writing `nil` removes it.
     public subscript(key: String) -> String? {
         get {
+            if direct == nil && keySignatures & Self.signature(of: key) == 0 { return nil }
             for e in entries where e.key == key { return e.value }
             return nil
         }
         set {
-            if let i = entries.firstIndex(where: { $0.key == key }) {
-                if let newValue { entries[i].value = newValue } else { entries.remove(at: i) }
+            materialize()
+            let signature = Self.signature(of: key)
+            if keySignatures & signature != 0, let i = storedEntries.firstIndex(where: { $0.key == key }) {
+                if let newValue { storedEntries[i].value = newValue } else { storedEntries.remove(at: i) }
             } else if let newValue {
                 // Headers have a dozen fields or so: one allocation instead of growing 1, 2, 4, 8, 16.
-                if entries.capacity == 0 { entries.reserveCapacity(16) }
-                entries.append((key, newValue))
+                if storedEntries.capacity == 0 { storedEntries.reserveCapacity(16) }
+                storedEntries.append((key, newValue))
+                keySignatures |= signature
             }
         }
+    }
+
+    private static func signature(of key: String) -> UInt64 {
+        let utf8 = key.utf8
+        return 1 << UInt64(truncatingIfNeeded: (utf8.count &+ Int(utf8.first ?? 0) &* 7) & 63)
     }
 
     /// The entries as a dictionary.
@@ -65,7 +113,8 @@ public struct ExtFields: Sendable, Hashable, Sequence, ExpressibleByDictionaryLi
 
     /// About how many bytes the entries take as a JSON object (to size buffers once).
     public var estimatedJSONByteCount: Int {
-        entries.reduce(2) { $0 + $1.key.utf8.count + $1.value.utf8.count + 6 }
+        if let direct { return direct.estimatedJSONByteCount }
+        return storedEntries.reduce(2) { $0 + $1.key.utf8.count + $1.value.utf8.count + 6 }
     }
 
     /// The entries in the order Java's `HashMap` would iterate them.
@@ -79,6 +128,11 @@ public struct ExtFields: Sendable, Hashable, Sequence, ExpressibleByDictionaryLi
     /// Calls `body` with each entry in the order Java's `HashMap` would iterate them, without allocating (the hot
     /// path of every JSON header).
     public func forEachInJavaHashMapOrder(_ body: (_ key: String, _ value: String) throws -> Void) rethrows {
+        if let direct {
+            try direct.fields.forEachInJavaHashMapOrder(body)
+            return
+        }
+        let entries = storedEntries
         let n = entries.count
         guard n > 0 else { return }
         // Keys are unique here: order by (bucket, insertion index) directly, without the de-duplication

@@ -108,7 +108,11 @@ public enum RemotingFrame {
         var w = JSONWriter(reservingCapacity: 224 + (command.remark?.utf8.count ?? 0) + (command.extFields?.estimatedJSONByteCount ?? 0))
         w.writeRaw("{\"code\":")
         w.writeInt(command.code)
-        if let ext = command.extFields {
+        if let ext = command.extFields, let direct = ext.direct {
+            w.writeRaw(",\"extFields\":{")
+            direct.writeJSONMembers(into: &w)
+            w.writeRaw("}")
+        } else if let ext = command.extFields {
             w.writeRaw(",\"extFields\":{")
             var first = true
             ext.forEachInJavaHashMapOrder { key, value in
@@ -151,17 +155,13 @@ public enum RemotingFrame {
                 throw WireError(.malformedJSON, "JSON header is not an object")
             }
             var command = RemotingCommand(code: 0, language: .java, version: 0)
-            try parser.readObject { parser, key in
-                guard case .string(let key) = key else {
-                    _ = try parser.parseValue()
-                    return
-                }
+            try parser.readObject(matchingKeys: HeaderMember.init(key:)) { parser, key in
                 switch key {
-                case "code": command.code = try int32(&parser, key)
-                case "flag": command.flag = try int32(&parser, key)
-                case "opaque": command.opaque = try int32(&parser, key)
-                case "version": command.version = try int32(&parser, key)
-                case "remark":
+                case .code?: command.code = try int32(&parser, "code")
+                case .flag?: command.flag = try int32(&parser, "flag")
+                case .opaque?: command.opaque = try int32(&parser, "opaque")
+                case .version?: command.version = try int32(&parser, "version")
+                case .remark?:
                     if parser.peek() == UInt8(ascii: "\"") {
                         command.remark = try parser.parseString()
                         return
@@ -170,7 +170,7 @@ public enum RemotingFrame {
                     if v.isNull { command.remark = nil } else if let s = v.scalarText { command.remark = s } else {
                         throw WireError(.malformedJSON, "header remark is not a string")
                     }
-                case "language":
+                case .language?:
                     switch try parser.parseValue() {
                     case .string(let name):
                         // Java maps unknown names to null; keep a recognisable value instead of failing.
@@ -183,7 +183,7 @@ public enum RemotingFrame {
                     case .null: break
                     default: throw WireError(.malformedJSON, "header language has the wrong type")
                     }
-                case "extFields":
+                case .extFields?:
                     guard parser.peek() == UInt8(ascii: "{") else {
                         guard try parser.parseValue().isNull else {
                             throw WireError(.malformedJSON, "extFields is not an object")
@@ -208,12 +208,35 @@ public enum RemotingFrame {
                         ext[k] = s
                     }
                     command.extFields = ext
-                default:
+                case .other?, nil:
                     _ = try parser.parseValue()  // serializeTypeCurrentRPC and unknown keys are ignored, as fastjson does
                 }
             }
             try parser.finish()
             return command
+        }
+    }
+
+    /// The members of the JSON header this decoder reads, recognised from the key's bytes (no `String` per key).
+    private enum HeaderMember {
+        case code, flag, opaque, version, remark, language, extFields, other
+
+        init(key: UnsafeRawBufferPointer) {
+            func equals(_ literal: StaticString) -> Bool {
+                guard literal.utf8CodeUnitCount == key.count else { return false }
+                return literal.withUTF8Buffer { text in
+                    for i in 0..<text.count where text[i] != key[i] { return false }
+                    return true
+                }
+            }
+            switch key.count {
+            case 4: self = equals("code") ? .code : equals("flag") ? .flag : .other
+            case 6: self = equals("opaque") ? .opaque : equals("remark") ? .remark : .other
+            case 7: self = equals("version") ? .version : .other
+            case 8: self = equals("language") ? .language : .other
+            case 9: self = equals("extFields") ? .extFields : .other
+            default: self = .other
+            }
         }
     }
 

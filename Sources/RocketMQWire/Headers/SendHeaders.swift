@@ -79,20 +79,40 @@ public struct SendMessageRequestHeader: RPCRequestHeader, Hashable {
     /// Decodes the V2 form (`a`…`n`; `n` becomes ``bname``), as Java's `SendMessageRequestHeaderV2.decode` followed
     /// by `createSendMessageRequestHeaderV1`.
     public init(v2Fields fields: ExtFields) throws {
-        producerGroup = try fields.required("a")
-        topic = try fields.required("b")
-        defaultTopic = try fields.required("c")
-        defaultTopicQueueNums = try fields.required("d")
-        queueId = try fields.required("e")
-        sysFlag = try fields.required("f")
-        bornTimestamp = try fields.required("g")
-        flag = try fields.required("h")
-        properties = try fields.optional("i")
-        reconsumeTimes = try fields.optional("j")
-        unitMode = try fields.optional("k")
-        maxReconsumeTimes = try fields.optional("l")
-        batch = try fields.optional("m")
-        rpc = RPCRequestFields(bname: try fields.optional("n"))
+        // One pass over the entries (a broker decodes this for every message), not a lookup per field.
+        var text = [String?](repeating: nil, count: 14)
+        for (key, value) in fields.entries {
+            let utf8 = key.utf8
+            guard utf8.count == 1, let letter = utf8.first, letter >= UInt8(ascii: "a"), letter <= UInt8(ascii: "n") else {
+                continue
+            }
+            text[Int(letter - UInt8(ascii: "a"))] = value
+        }
+        func value<T: HeaderFieldValue>(_ letter: Unicode.Scalar) throws -> T? {
+            guard let t = text[Int(letter.value) - 97] else { return nil }
+            guard let v = T(headerText: t) else {
+                throw WireError(.invalidHeaderField, "\(letter) has an invalid value \(t.debugDescription) for \(T.self)")
+            }
+            return v
+        }
+        func required<T: HeaderFieldValue>(_ letter: Unicode.Scalar) throws -> T {
+            guard let v: T = try value(letter) else { throw WireError(.invalidHeaderField, "\(letter) is missing") }
+            return v
+        }
+        producerGroup = try required("a")
+        topic = try required("b")
+        defaultTopic = try required("c")
+        defaultTopicQueueNums = try required("d")
+        queueId = try required("e")
+        sysFlag = try required("f")
+        bornTimestamp = try required("g")
+        flag = try required("h")
+        properties = try value("i")
+        reconsumeTimes = try value("j")
+        unitMode = try value("k")
+        maxReconsumeTimes = try value("l")
+        batch = try value("m")
+        rpc = RPCRequestFields(bname: try value("n"))
     }
 
     /// Decodes a send request as Java's `SendMessageRequestHeader.parseRequestHeader` does: the V2 names for
@@ -148,11 +168,73 @@ public struct SendMessageRequestHeader: RPCRequestHeader, Hashable {
         fields.binaryOrder = .insertion
     }
 
-    /// The V2 form as a fresh set of extFields (see ``encodeV2(into:)``).
+    /// The V2 form as a set of extFields (see ``encodeV2(into:)``) that the frame encoder writes straight from this
+    /// header, without making strings of its values (the send path's header); reading them gives the same entries.
     public var v2Fields: ExtFields {
-        var fields = ExtFields()
-        encodeV2(into: &fields)
-        return fields
+        ExtFields(direct: V2Encoding(header: self))
+    }
+
+    /// The V2 form written straight into a frame.
+    struct V2Encoding: DirectlyEncodedHeader {
+        var header: SendMessageRequestHeader
+
+        var fields: ExtFields {
+            var fields = ExtFields()
+            header.encodeV2(into: &fields)
+            return fields
+        }
+
+        var binaryOrder: ExtFields.Order { .insertion }
+
+        var estimatedJSONByteCount: Int {
+            // 14 members of `"x":` plus separators, numbers of up to 20 digits, the strings with room for escapes.
+            14 * 5 + 6 * 20 + 3 * 5 + header.producerGroup.utf8.count + header.topic.utf8.count
+                + header.defaultTopic.utf8.count + (header.properties?.utf8.count ?? 0) * 2 + (header.bname?.utf8.count ?? 0)
+        }
+
+        /// `a`…`n` in order. Java's `HashMap` puts a one-letter key in the bucket of its code point (97…110), which
+        /// at the map's 16 or 32 buckets is 1…14: iteration is alphabetical, whatever fields are present.
+        func writeJSONMembers(into w: inout JSONWriter) {
+            let h = header
+            w.writeRaw("\"a\":")
+            w.writeString(h.producerGroup)
+            w.writeRaw(",\"b\":")
+            w.writeString(h.topic)
+            w.writeRaw(",\"c\":")
+            w.writeString(h.defaultTopic)
+            w.writeRaw(",\"d\":\"")
+            w.writeInt(h.defaultTopicQueueNums)
+            w.writeRaw("\",\"e\":\"")
+            w.writeInt(h.queueId)
+            w.writeRaw("\",\"f\":\"")
+            w.writeInt(h.sysFlag)
+            w.writeRaw("\",\"g\":\"")
+            w.writeInt(h.bornTimestamp)
+            w.writeRaw("\",\"h\":\"")
+            w.writeInt(h.flag)
+            w.writeRaw("\"")
+            if let properties = h.properties {
+                w.writeRaw(",\"i\":")
+                w.writeString(properties)
+            }
+            w.writeRaw(",\"j\":\"")
+            w.writeInt(h.reconsumeTimes ?? 0)
+            w.writeRaw("\",\"k\":\"")
+            w.writeBool(h.unitMode ?? false)
+            w.writeRaw("\"")
+            if let maxReconsumeTimes = h.maxReconsumeTimes {
+                w.writeRaw(",\"l\":\"")
+                w.writeInt(maxReconsumeTimes)
+                w.writeRaw("\"")
+            }
+            w.writeRaw(",\"m\":\"")
+            w.writeBool(h.batch ?? false)
+            w.writeRaw("\"")
+            if let bname = h.bname {
+                w.writeRaw(",\"n\":")
+                w.writeString(bname)
+            }
+        }
     }
 }
 
@@ -211,5 +293,90 @@ public struct SendMessageResponseHeader: FastCodesHeader, Hashable {
         fields.put("transactionId", transactionId)
         fields.put("batchUniqId", batchUniqId)
         fields.put("recallHandle", recallHandle)
+    }
+}
+
+extension SendMessageResponseHeader {
+    /// The extFields a broker answers a stored send with: Java's `SendMessageProcessor` adds `MSG_REGION` and
+    /// `TRACE_ON` with `addExtField` (so a `HashMap(256)`) before the header's own fields. The frame encoder writes
+    /// them straight from this header, without making strings of its values; reading them gives the same entries.
+    public func brokerResponseFields(region: String, traceOn: Bool) -> ExtFields {
+        ExtFields(direct: BrokerResponseEncoding(header: self, region: region, traceOn: traceOn))
+    }
+
+    struct BrokerResponseEncoding: DirectlyEncodedHeader {
+        var header: SendMessageResponseHeader
+        var region: String
+        var traceOn: Bool
+
+        /// The members, in the order Java inserts them.
+        enum Member: CaseIterable {
+            case region, traceOn, msgId, recallHandle, queueOffset, batchUniqId, transactionId, queueId
+
+            var key: String {
+                switch self {
+                case .region: return MessageProperty.messageRegion
+                case .traceOn: return MessageProperty.traceSwitch
+                case .msgId: return "msgId"
+                case .recallHandle: return "recallHandle"
+                case .queueOffset: return "queueOffset"
+                case .batchUniqId: return "batchUniqId"
+                case .transactionId: return "transactionId"
+                case .queueId: return "queueId"
+                }
+            }
+        }
+
+        /// Java's `HashMap(256)` iteration order of the members (at most 8: no resize): by bucket, then insertion.
+        static let wireOrder: [Member] = Member.allCases.enumerated()
+            .map { (bucket: JavaCompat.bucket($0.element.key, capacity: ExtFields.addExtFieldCapacity), index: $0.offset, member: $0.element) }
+            .sorted { ($0.bucket, $0.index) < ($1.bucket, $1.index) }
+            .map(\.member)
+
+        var fields: ExtFields {
+            var fields = ExtFields()
+            fields.javaInitialCapacity = ExtFields.addExtFieldCapacity
+            fields[MessageProperty.messageRegion] = region
+            fields[MessageProperty.traceSwitch] = traceOn.headerText
+            header.encode(into: &fields)
+            return fields
+        }
+
+        var binaryOrder: ExtFields.Order { .javaHashMap }
+
+        var estimatedJSONByteCount: Int {
+            120 + region.utf8.count + header.msgId.utf8.count + (header.transactionId?.utf8.count ?? 0)
+                + (header.batchUniqId?.utf8.count ?? 0) + (header.recallHandle?.utf8.count ?? 0)
+        }
+
+        func writeJSONMembers(into w: inout JSONWriter) {
+            var first = true
+            for member in Self.wireOrder {
+                let text: String?
+                var number: Int64?
+                switch member {
+                case .region: text = region
+                case .traceOn: text = traceOn.headerText
+                case .msgId: text = header.msgId
+                case .recallHandle: text = header.recallHandle
+                case .queueOffset: text = nil; number = header.queueOffset
+                case .batchUniqId: text = header.batchUniqId
+                case .transactionId: text = header.transactionId
+                case .queueId: text = nil; number = Int64(header.queueId)
+                }
+                guard text != nil || number != nil else { continue }
+                if !first { w.bytes.append(UInt8(ascii: ",")) }
+                first = false
+                w.writeString(member.key)
+                w.bytes.append(UInt8(ascii: ":"))
+                if let text {
+                    w.writeString(text)
+                } else if let number {
+                    w.bytes.append(UInt8(ascii: "\""))
+                    w.writeInt(number)
+                    w.bytes.append(UInt8(ascii: "\""))
+                }
+            }
+        }
     }
 }

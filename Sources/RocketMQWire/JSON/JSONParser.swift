@@ -135,6 +135,65 @@ public struct JSONParser {
         }
     }
 
+    /// Like ``readObject(_:)`` for objects whose keys only need recognising: `match` sees each string key's UTF-8
+    /// bytes (escapes resolved) without a `String` being made for plain keys; non-string keys arrive as `nil`.
+    mutating func readObject<Key>(
+        matchingKeys match: (UnsafeRawBufferPointer) -> Key, _ member: (inout JSONParser, Key?) throws -> Void
+    ) throws {
+        guard peek() == UInt8(ascii: "{") else { throw error("expected an object") }
+        try enter()
+        defer { depth -= 1 }
+        index += 1  // {
+        skipWhitespace()
+        if peek() == UInt8(ascii: "}") {
+            index += 1
+            return
+        }
+        while true {
+            skipWhitespace()
+            let key: Key?
+            switch peek() ?? 0 {
+            case UInt8(ascii: "\""):
+                if let plain = plainStringBytes() {
+                    key = match(plain)
+                } else {
+                    var text = try parseString()
+                    key = text.withUTF8 { match(UnsafeRawBufferPointer($0)) }
+                }
+            case UInt8(ascii: "{"): _ = try parseObject(); key = nil
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): _ = try parseNumber(); key = nil
+            default: throw error("expected an object key")
+            }
+            skipWhitespace()
+            try expect(UInt8(ascii: ":"))
+            skipWhitespace()
+            try member(&self, key)
+            skipWhitespace()
+            guard let c = peek() else { throw error("unterminated object") }
+            index += 1
+            if c == UInt8(ascii: ",") { continue }
+            if c == UInt8(ascii: "}") { return }
+            throw error("expected ',' or '}'")
+        }
+    }
+
+    /// The bytes of the string at the current position if it is plain ASCII without escapes (then consumed);
+    /// otherwise `nil` and nothing consumed.
+    private mutating func plainStringBytes() -> UnsafeRawBufferPointer? {
+        let start = index + 1
+        var i = start
+        while i < bytes.count {
+            let c = bytes[i]
+            if c == UInt8(ascii: "\"") {
+                index = i + 1
+                return UnsafeRawBufferPointer(rebasing: bytes[start..<i])
+            }
+            if c == UInt8(ascii: "\\") || c >= 0x80 { return nil }
+            i += 1
+        }
+        return nil
+    }
+
     /// The value at the current position as a 64-bit integer, with ``JSONValue/int64Value``'s rules (a number, or a
     /// string holding one; `nil` otherwise); a plain integer is read without building a value.
     mutating func parseInt64() throws -> Int64? {
@@ -257,8 +316,17 @@ public struct JSONParser {
         }
         guard index < bytes.count else { throw error("unterminated string") }
         // Slow path with escapes: collect UTF-16 code units for \u escapes, bytes otherwise.
-        var out: [UInt8] = Array(bytes[start..<index])
+        var out: [UInt8] = []
+        out.reserveCapacity(index - start + 64)
+        out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[start..<index]))
         while index < bytes.count {
+            // Copy the run up to the next quote or escape in one go (property strings escape every separator).
+            let run = index
+            while index < bytes.count, bytes[index] != UInt8(ascii: "\""), bytes[index] != UInt8(ascii: "\\") {
+                index += 1
+            }
+            if run < index { out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[run..<index])) }
+            guard index < bytes.count else { break }
             let c = bytes[index]
             if c == UInt8(ascii: "\"") {
                 index += 1

@@ -28,7 +28,27 @@ public struct JSONWriter: Sendable {
 
     /// Appends a decimal integer.
     public mutating func writeInt<I: BinaryInteger>(_ value: I) {
-        bytes.append(contentsOf: String(value).utf8)
+        guard let value = Int64(exactly: value) else {
+            bytes.append(contentsOf: String(value).utf8)
+            return
+        }
+        // Digits straight into the bytes (no intermediate String): this runs for every number of every header.
+        var magnitude = value.magnitude
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var i = 20
+            repeat {
+                i -= 1
+                digits[i] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: digits[i..<20]))
+        }
+    }
+
+    /// Appends `true` or `false`.
+    public mutating func writeBool(_ value: Bool) {
+        if value { writeRaw("true") } else { writeRaw("false") }
     }
 
     /// Appends a quoted, escaped string.

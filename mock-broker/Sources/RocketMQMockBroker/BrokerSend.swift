@@ -184,13 +184,8 @@ extension MockBroker {
     }
 
     func sendResponse(to request: RemotingCommand, msgId: String, queueId: Int32, queueOffset: Int64, transactionId: String?) -> RemotingCommand {
-        var fields = ExtFields()
-        fields.javaInitialCapacity = 256  // Java adds MSG_REGION/TRACE_ON with addExtField first
-        fields["MSG_REGION"] = "DefaultRegion"
-        fields["TRACE_ON"] = "true"
-        SendMessageResponseHeader(msgId: msgId, queueId: queueId, queueOffset: queueOffset, transactionId: transactionId)
-            .encode(into: &fields)
-        return response(to: request, .success, fields: fields)
+        let header = SendMessageResponseHeader(msgId: msgId, queueId: queueId, queueOffset: queueOffset, transactionId: transactionId)
+        return response(to: request, .success, fields: header.brokerResponseFields(region: "DefaultRegion", traceOn: true))
     }
 
     /// The absolute delivery time of a 5.x timer message, if it is one.
