@@ -195,7 +195,7 @@ final class RemotingChannelHandler: ChannelDuplexHandler {
             environment.metrics.requestRegistered()
             environment.metrics.requests.increment()
             do {
-                try enqueue(waiter: nil) { $0.writeImmutableBuffer(frame) }
+                try enqueue(frame: frame, waiter: nil)
             } catch {
                 if case .complete(let promise, _, let close) = stateMachine.cancel(opaque: opaque) {
                     environment.metrics.requestsCompleted()
@@ -217,7 +217,7 @@ final class RemotingChannelHandler: ChannelDuplexHandler {
         }
         environment.metrics.requests.increment()
         do {
-            try enqueue(waiter: promise) { $0.writeImmutableBuffer(frame) }
+            try enqueue(frame: frame, waiter: promise)
         } catch {
             promise.fail(error)
         }
@@ -403,6 +403,21 @@ final class RemotingChannelHandler: ChannelDuplexHandler {
 
     // MARK: Write batching
 
+    /// Appends an encoded frame to this tick's outbound buffer; the first frame of a tick becomes that buffer itself
+    /// (no copy, no allocation: a one-in-flight sender writes its frame as it was encoded).
+    private func enqueue(frame: ByteBuffer, waiter: EventLoopPromise<Void>?) throws {
+        guard outbound == nil, let context else {
+            try enqueue(waiter: waiter) { $0.writeImmutableBuffer(frame) }
+            return
+        }
+        outbound = frame
+        if let waiter { outboundWaiters.append(waiter) }
+        if frame.readableBytes >= environment.writeBatchBytes {
+            writeOutbound(context: context)
+        }
+        scheduleFlush(context: context)
+    }
+
     /// Appends a frame (written by `write`) to this tick's outbound buffer; the buffer is written and flushed at the
     /// end of the tick (or earlier, without a flush, once it holds ``ConnectionEnvironment/writeBatchBytes``).
     /// A throwing `write` leaves the buffer as it was.
@@ -425,11 +440,14 @@ final class RemotingChannelHandler: ChannelDuplexHandler {
         if buffer.readableBytes >= environment.writeBatchBytes {
             writeOutbound(context: context)
         }
-        if !flushScheduled {
-            flushScheduled = true
-            context.eventLoop.assumeIsolated().execute { [self] in
-                self.flushOutbound()
-            }
+        scheduleFlush(context: context)
+    }
+
+    private func scheduleFlush(context: ChannelHandlerContext) {
+        guard !flushScheduled else { return }
+        flushScheduled = true
+        context.eventLoop.assumeIsolated().execute { [self] in
+            self.flushOutbound()
         }
     }
 

@@ -118,6 +118,8 @@ enum OutboxItem: Sendable {
 struct Outbox: Sendable {
     var items: [OutboxItem] = []
     var drainScheduled = false
+    /// An emptied array of an earlier drain, kept for its capacity (no allocation per drain).
+    var spare: [OutboxItem] = []
 }
 
 /// One connection to one address: sends requests and awaits their responses.
@@ -211,15 +213,19 @@ final class RemotingConnection: Sendable {
             let handler = self.handler
             let address = self.address
             eventLoop.execute {
-                let items = outbox.withLockedValue { outbox -> [OutboxItem] in
-                    var items: [OutboxItem] = []
-                    items.reserveCapacity(outbox.items.count)
+                var items = outbox.withLockedValue { outbox -> [OutboxItem] in
+                    var items = outbox.spare
+                    outbox.spare = []
                     swap(&items, &outbox.items)
                     outbox.drainScheduled = false
                     return items
                 }
                 let handler = handler.value
                 for item in items { Self.handle(item, handler: handler, address: address) }
+                items.removeAll(keepingCapacity: true)
+                if items.capacity <= 1024 {
+                    outbox.withLockedValue { if $0.spare.capacity < items.capacity { $0.spare = items } }
+                }
             }
         }
     }

@@ -319,13 +319,18 @@ struct MalformedFrameTests {
                "opaque" : -2147483648 , "flag" : "2147483647" , "code" : 1 , "code" : 310 ,
                "remark" : null , "remark" : "a\"b\u00e9\ud83d\ude00" , "language" : "GO" , "version" : 0 ,
                "extFields" : null , "extFields" : { "b" : "2" , "a" : 1.5 , "c" : false , "d" : null , "b" : "3" ,
-               "e" : "" , "" : "empty key" } , "serializeTypeCurrentRPC" : "JSON" }
+               "e" : "" , "" : "empty key" , "ms\u0067Id" : "escaped known key" , 12 : "numeric key" ,
+               "msgIdX" : "unknown key" , "z\u00e9" : "non-ASCII key" } , "serializeTypeCurrentRPC" : "JSON" }
             """#
         let command = try RemotingFrame.decodeWithLengthPrefix(Self.jsonFrame(text))
         #expect(command.code == 310 && command.opaque == Int32.min && command.flag == Int32.max && command.version == 0)
         #expect(command.remark == "a\"b\u{e9}\u{1F600}")
         #expect(command.language == .go)
-        #expect(command.extFields == ["b": "3", "a": "1.5", "c": "false", "e": "", "": "empty key"])
+        #expect(command.extFields == [
+            "b": "3", "a": "1.5", "c": "false", "e": "", "": "empty key", "msgId": "escaped known key",
+            "12": "numeric key", "msgIdX": "unknown key", "z\u{e9}": "non-ASCII key",
+        ])
+        #expect(command.extFields?.keys == ["b", "a", "c", "e", "", "msgId", "12", "msgIdX", "z\u{e9}"])
         // The same text through the generic tree parser is valid JSON in our dialect.
         #expect(throws: Never.self) { try JSONParser.parse(text) }
     }

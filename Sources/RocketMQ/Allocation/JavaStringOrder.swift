@@ -40,6 +40,22 @@ public enum JavaStringOrder {
         a.utf8.elementsEqual(b.utf8)
     }
 
+    /// Java's `a.equals(b)` for two `String`s: the same UTF-8 bytes, compared in place (queues are dictionary keys on
+    /// every consumed message's path).
+    public static func equals(_ a: String, _ b: String) -> Bool {
+        let x = a.utf8
+        let y = b.utf8
+        guard x.count == y.count else { return false }
+        let same = x.withContiguousStorageIfAvailable { p in
+            y.withContiguousStorageIfAvailable { q in
+                for i in 0..<p.count where p[i] != q[i] { return false }
+                return true
+            }
+        }
+        if case .some(.some(let result)) = same { return result }
+        return x.elementsEqual(y)
+    }
+
     /// `strings` sorted the way Java's `Collections.sort` sorts a `List<String>` (stable, `String.compareTo`), as
     /// `RebalanceImpl` sorts the consumer ids of a group before allocating.
     public static func sorted<S: Sequence>(_ strings: S) -> [String] where S.Element == String {

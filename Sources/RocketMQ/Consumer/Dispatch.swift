@@ -98,7 +98,7 @@ extension PushConsumer {
             }
             switch result {
             case .success:
-                complete(item.messages)
+                complete(item.messages, from: item.queue)
             case .retryLater:
                 await handleFailure(item.messages)
             }
@@ -119,10 +119,25 @@ extension PushConsumer {
         }
     }
 
+    /// Marks a handler's batch from `pq` handled: a queue still owned needs no look-up by queue.
+    func complete(_ messages: [ReceivedMessage], from pq: ProcessQueue) {
+        guard !pq.isDropped, messages.allSatisfy({ $0.queue == pq.queue }) else {
+            complete(messages)
+            return
+        }
+        metrics.consumed.increment(by: messages.count)
+        complete(messages, in: pq)
+    }
+
     private func complete(_ messages: [ReceivedMessage], of queue: MessageQueue) {
         // A queue being released still records what its last handlers finished (release waits for them and
         // commits); once released, the new owner starts from that committed offset.
         guard let pq = state.withLock({ $0.processQueues[queue] }) else { return }
+        complete(messages, in: pq)
+    }
+
+    private func complete(_ messages: [ReceivedMessage], in pq: ProcessQueue) {
+        let queue = pq.queue
         let committable = pq.state.withLock { s -> Int64 in
             var c = s.committableOffset
             for m in messages { c = s.complete(m.queueOffset) }

@@ -30,8 +30,12 @@ final class OffsetStore: Sendable {
     func update(_ queue: MessageQueue, offset: Int64, increaseOnly: Bool = true) {
         guard offset >= 0 else { return }
         let changed = table.withLock { t -> Bool in
-            if increaseOnly, let old = t[queue], old >= offset { return false }
-            t[queue] = offset
+            // One hash for the common case (a new, higher offset); the rare lower one is put back.
+            guard let old = t.updateValue(offset, forKey: queue) else { return true }
+            if increaseOnly && old >= offset {
+                t[queue] = old
+                return false
+            }
             return true
         }
         // Never nested with `dirty` (nor is it in `persist`): two locks taken in opposite orders deadlock.

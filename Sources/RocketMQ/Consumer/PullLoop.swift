@@ -123,6 +123,14 @@ extension ReceivedMessage {
             ? nil : Set(subscription.tagsSet)
         var messages: [ReceivedMessage] = []
         messages.reserveCapacity(records.count)
+        // The records of one pull share their store host and mostly their born hosts: each text is made once.
+        var hostTexts: [(host: MessageHost, text: String)] = []
+        func text(of host: MessageHost) -> String {
+            if let known = hostTexts.first(where: { $0.host == host }) { return known.text }
+            let text = host.description
+            if hostTexts.count < 8 { hostTexts.append((host, text)) }
+            return text
+        }
         for var record in records {
             if let tags, !tags.contains(record.properties[MessageProperty.tags] ?? "") { continue }
             let body: ByteBuffer
@@ -131,8 +139,11 @@ extension ReceivedMessage {
                 logger.error("cannot decompress message; skipping it", metadata: ["queue": "\(queue)", "offset": "\(record.queueOffset)", "error": "\(error)"])
                 continue
             }
-            record.properties[MessageProperty.minOffset] = nil
-            messages.append(ReceivedMessage(record: record, queue: queue, body: body))
+            // (Only when present: removing copies the record's property list.)
+            if record.properties[MessageProperty.minOffset] != nil { record.properties[MessageProperty.minOffset] = nil }
+            messages.append(ReceivedMessage(
+                record: record, queue: queue, body: body, bornHost: text(of: record.bornHost),
+                storeHost: text(of: record.storeHost)))
         }
         return messages
     }

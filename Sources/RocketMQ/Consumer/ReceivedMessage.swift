@@ -39,25 +39,34 @@ public struct ReceivedMessage: Sendable, Hashable {
     public var sysFlag: Int32
 
     init(record: MessageRecord, queue: MessageQueue, body: ByteBuffer) {
-        var properties = record.properties.dictionary
-        let retryTopic = properties[MessageProperty.retryTopic]
-        topic = retryTopic ?? record.topic
+        self.init(
+            record: record, queue: queue, body: body, bornHost: record.bornHost.description,
+            storeHost: record.storeHost.description)
+    }
+
+    /// With the hosts' texts already made (``MessageHost/description``).
+    init(record: MessageRecord, queue: MessageQueue, body: ByteBuffer, bornHost: String, storeHost: String) {
+        // The record's properties are a short list: look up there, build the dictionary once.
+        let wire = record.properties
+        var properties = wire.dictionary
+        topic = wire[MessageProperty.retryTopic] ?? record.topic
         self.queue = queue
         queueOffset = record.queueOffset
         self.body = body
-        tags = properties[MessageProperty.tags]
-        keys = (properties[MessageProperty.keys] ?? "").split(separator: " ").map(String.init)
-        messageID = record.uniqueKey ?? record.offsetMessageID
-        offsetMessageID = record.offsetMessageID
+        tags = wire[MessageProperty.tags]
+        keys = wire[MessageProperty.keys].map { $0.split(separator: " ").map(String.init) } ?? []
+        let offsetMessageID = record.offsetMessageID
+        messageID = wire[MessageProperty.uniqueKey] ?? offsetMessageID
+        self.offsetMessageID = offsetMessageID
         reconsumeTimes = record.reconsumeTimes
         bornTimestamp = record.bornTimestamp
         storeTimestamp = record.storeTimestamp
-        bornHost = record.bornHost.description
-        storeHost = record.storeHost.description
+        self.bornHost = bornHost
+        self.storeHost = storeHost
         commitLogOffset = record.commitLogOffset
         flag = record.flag
         sysFlag = record.sysFlag & ~MessageSysFlag.compressed
-        properties.removeValue(forKey: "__NONE__")
+        if properties.count > 0 { properties.removeValue(forKey: "__NONE__") }
         self.properties = properties
     }
 }

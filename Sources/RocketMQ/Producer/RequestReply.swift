@@ -67,8 +67,9 @@ final class ReplyTable: Sendable {
     }
 
     /// Hands `id` its outcome; false when no call waits for it (it timed out, was cancelled, or never existed).
+    /// `accepted` runs before the waiting call resumes (what it counts is visible to that call).
     @discardableResult
-    func resolve(_ id: String, _ result: Result<ReceivedMessage, any Error>) -> Bool {
+    func resolve(_ id: String, _ result: Result<ReceivedMessage, any Error>, accepted: () -> Void = {}) -> Bool {
         let waiter = slots.withLock { slots -> (CheckedContinuation<ReceivedMessage, any Error>, Scheduled<Void>)?? in
             switch slots[id] {
             case .registered:
@@ -82,6 +83,7 @@ final class ReplyTable: Sendable {
             }
         }
         guard let waiter else { return false }
+        accepted()
         if let (continuation, timer) = waiter {
             timer.cancel()
             continuation.resume(with: result)
@@ -217,14 +219,14 @@ extension Producer {
         var properties = MessageProperties(parsing: header.properties ?? "").dictionary
         properties[MessageProperty.replyMessageArriveTime] = String(arrived)
         let message = ReceivedMessage(reply: header, body: body, properties: properties, topic: core.configuration.unwrap(header.topic))
-        guard let id = properties[MessageProperty.correlationId], replies.resolve(id, .success(message)) else {
+        let counted = { self.state.withLock { $0.stats.repliesReceived += 1 } }
+        guard let id = properties[MessageProperty.correlationId], replies.resolve(id, .success(message), accepted: counted) else {
             state.withLock { $0.stats.lateReplies += 1 }
             logger.warning("reply matches no waiting request (timed out or cancelled); dropped", metadata: [
                 "correlationId": "\(properties[MessageProperty.correlationId] ?? "none")", "from": "\(header.bornHost)",
             ])
             return RemotingCommand.response(to: request, code: .success)
         }
-        state.withLock { $0.stats.repliesReceived += 1 }
         return RemotingCommand.response(to: request, code: .success)
     }
 }

@@ -192,8 +192,8 @@ public enum RemotingFrame {
                         return
                     }
                     var ext = ExtFields()
-                    try parser.readObject { parser, key in
-                        guard let k = key.scalarText else {
+                    try parser.readObject(matchingKeys: KnownHeaderKey.string(for:)) { parser, key in
+                        guard let k = key else {
                             throw WireError(.malformedJSON, "extFields key is not a string")
                         }
                         if parser.peek() == UInt8(ascii: "\"") {
@@ -336,5 +336,45 @@ public enum RemotingFrame {
         let s = slice.withUnsafeReadableBytes { String(validatingWireBytes: $0) }
         guard let s else { throw WireError(.invalidUTF8, "\(what) is not valid UTF-8") }
         return s
+    }
+}
+
+/// The field names of the headers on every message's path, as string literals: a decoded key that is one of them is
+/// that literal (no `String` made, no reference counting, and looking it up by the same literal compares equal at
+/// once); any other key is made from its bytes.
+enum KnownHeaderKey {
+    private static let names: [String] = [
+        // SEND_MESSAGE_V2 and its answer
+        "a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n",
+        "msgId", "queueId", "queueOffset", "transactionId", "batchUniqId", "MSG_REGION", "TRACE_ON",
+        // PULL_MESSAGE and its answer, offsets
+        "consumerGroup", "topic", "maxMsgNums", "sysFlag", "commitOffset", "suspendTimeoutMillis", "subscription",
+        "subVersion", "expressionType", "maxMsgBytes", "suggestWhichBrokerId", "nextBeginOffset", "minOffset",
+        "maxOffset", "offsetDelta", "topicSysFlag", "groupSysFlag", "forbiddenType",
+        // 5.x common fields
+        "bname", "ns", "nsd", "oway", "lo",
+    ]
+
+    private static let maxLength = 24
+
+    /// The names by (UTF-8 length, first byte), with their bytes: a lookup compares against at most a couple.
+    private static let table: [[(name: String, bytes: [UInt8])]] = {
+        var table = [[(name: String, bytes: [UInt8])]](repeating: [], count: (maxLength + 1) * 128)
+        for name in names {
+            let bytes = Array(name.utf8)
+            table[bytes.count * 128 + Int(bytes[0])].append((name, bytes))
+        }
+        return table
+    }()
+
+    /// The key whose UTF-8 bytes are `bytes` (which must be valid UTF-8).
+    static func string(for bytes: UnsafeRawBufferPointer) -> String {
+        if let first = bytes.first, first < 128, bytes.count <= maxLength {
+            candidates: for candidate in table[bytes.count * 128 + Int(first)] {
+                for i in 1..<max(1, bytes.count) where candidate.bytes[i] != bytes[i] { continue candidates }
+                return candidate.name
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }

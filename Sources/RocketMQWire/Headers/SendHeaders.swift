@@ -269,12 +269,37 @@ public struct SendMessageResponseHeader: FastCodesHeader, Hashable {
     }
 
     public init(fields: ExtFields) throws {
-        msgId = try fields.required("msgId")
-        queueId = try fields.required("queueId")
-        queueOffset = try fields.required("queueOffset")
-        transactionId = try fields.optional("transactionId")
-        batchUniqId = try fields.optional("batchUniqId")
-        recallHandle = try fields.optional("recallHandle")
+        // One pass over the entries (every send's answer), not a scan per field.
+        var msgId: String?
+        var queueId: String?
+        var queueOffset: String?
+        var transactionId: String?
+        var batchUniqId: String?
+        var recallHandle: String?
+        for (key, value) in fields.entries {
+            switch key.utf8.count {
+            case 5 where key == "msgId": msgId = value
+            case 7 where key == "queueId": queueId = value
+            case 11 where key == "queueOffset": queueOffset = value
+            case 11 where key == "batchUniqId": batchUniqId = value
+            case 12 where key == "recallHandle": recallHandle = value
+            case 13 where key == "transactionId": transactionId = value
+            default: continue
+            }
+        }
+        func parsed<T: HeaderFieldValue>(_ name: String, _ text: String?) throws -> T {
+            guard let text else { throw WireError(.invalidHeaderField, "\(name) is missing") }
+            guard let value = T(headerText: text) else {
+                throw WireError(.invalidHeaderField, "\(name) has an invalid value \(text.debugDescription) for \(T.self)")
+            }
+            return value
+        }
+        self.msgId = try parsed("msgId", msgId)
+        self.queueId = try parsed("queueId", queueId)
+        self.queueOffset = try parsed("queueOffset", queueOffset)
+        self.transactionId = transactionId
+        self.batchUniqId = batchUniqId
+        self.recallHandle = recallHandle
     }
 
     public func encode(into fields: inout ExtFields) {
@@ -365,16 +390,16 @@ extension SendMessageResponseHeader {
                 case .queueId: text = nil; number = Int64(header.queueId)
                 }
                 guard text != nil || number != nil else { continue }
-                if !first { w.bytes.append(UInt8(ascii: ",")) }
+                if !first { w.writeByte(UInt8(ascii: ",")) }
                 first = false
                 w.writeString(member.key)
-                w.bytes.append(UInt8(ascii: ":"))
+                w.writeByte(UInt8(ascii: ":"))
                 if let text {
                     w.writeString(text)
                 } else if let number {
-                    w.bytes.append(UInt8(ascii: "\""))
+                    w.writeByte(UInt8(ascii: "\""))
                     w.writeInt(number)
-                    w.bytes.append(UInt8(ascii: "\""))
+                    w.writeByte(UInt8(ascii: "\""))
                 }
             }
         }

@@ -136,7 +136,8 @@ public struct JSONParser {
     }
 
     /// Like ``readObject(_:)`` for objects whose keys only need recognising: `match` sees each string key's UTF-8
-    /// bytes (escapes resolved) without a `String` being made for plain keys; non-string keys arrive as `nil`.
+    /// bytes (escapes resolved; valid UTF-8) without a `String` being made for plain keys, and a number key's text;
+    /// object keys arrive as `nil`.
     mutating func readObject<Key>(
         matchingKeys match: (UnsafeRawBufferPointer) -> Key, _ member: (inout JSONParser, Key?) throws -> Void
     ) throws {
@@ -161,7 +162,9 @@ public struct JSONParser {
                     key = text.withUTF8 { match(UnsafeRawBufferPointer($0)) }
                 }
             case UInt8(ascii: "{"): _ = try parseObject(); key = nil
-            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): _ = try parseNumber(); key = nil
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                var text = try parseNumber()  // fastjson: numbers as map keys, read as their text
+                key = text.withUTF8 { match(UnsafeRawBufferPointer($0)) }
             default: throw error("expected an object key")
             }
             skipWhitespace()

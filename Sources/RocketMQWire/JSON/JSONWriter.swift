@@ -26,6 +26,12 @@ public struct JSONWriter: Sendable {
         text.withUTF8Buffer { bytes.append(contentsOf: $0) }
     }
 
+    /// Appends one byte.
+    @inline(__always)
+    public mutating func writeByte(_ byte: UInt8) {
+        bytes.append(byte)
+    }
+
     /// Appends a decimal integer.
     public mutating func writeInt<I: BinaryInteger>(_ value: I) {
         guard let value = Int64(exactly: value) else {

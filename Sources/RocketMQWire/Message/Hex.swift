@@ -1,6 +1,6 @@
 /// Hex conversions for message ids (Java's `UtilAll.bytes2string` / `string2bytes`).
 enum Hex {
-    private static let upperDigits: [UInt8] = Array("0123456789ABCDEF".utf8)
+    static let upperDigits: [UInt8] = Array("0123456789ABCDEF".utf8)
 
     /// Upper-case hex of `bytes`, as Java's `UtilAll.bytes2string` writes it.
     static func upper<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {

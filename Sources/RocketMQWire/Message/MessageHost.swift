@@ -53,7 +53,33 @@ public struct MessageHost: Hashable, Sendable, CustomStringConvertible {
 
     /// `"1.2.3.4:10911"` or `"[::1]:10911"`.
     public var description: String {
-        isIPv6 ? "[\(ipString)]:\(port)" : "\(ipString):\(port)"
+        guard ip.count == 4 else { return isIPv6 ? "[\(ipString)]:\(port)" : "\(ipString):\(port)" }
+        // Every consumed message carries two of these: the digits straight into one small buffer.
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { out in
+            var n = 0
+            func put(_ value: Int64) {
+                var magnitude = value.magnitude
+                if value < 0 { out[n] = UInt8(ascii: "-"); n += 1 }
+                var digits = 1
+                var scale: UInt64 = 10
+                while magnitude >= scale && digits < 19 { digits += 1; scale *= 10 }
+                var i = n + digits
+                n = i
+                repeat {
+                    i -= 1
+                    out[i] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: magnitude % 10)
+                    magnitude /= 10
+                } while magnitude > 0
+            }
+            for (k, byte) in ip.enumerated() {
+                if k > 0 { out[n] = UInt8(ascii: "."); n += 1 }
+                put(Int64(byte))
+            }
+            out[n] = UInt8(ascii: ":")
+            n += 1
+            put(Int64(port))
+            return String(decoding: UnsafeBufferPointer(rebasing: out[0..<n]), as: UTF8.self)
+        }
     }
 }
 

@@ -111,6 +111,18 @@ public struct MessageRecord: Hashable, Sendable {
     /// `.invalidLength` for a TOTALSIZE below the minimum or a negative length field, `.corruptMessage` for an unknown
     /// magic code, a port outside 0...65535, or lengths that do not add up to TOTALSIZE.
     public static func decode(from buffer: inout ByteBuffer) throws -> MessageRecord {
+        var hosts = HostReuse()
+        return try decode(from: &buffer, reusing: &hosts)
+    }
+
+    /// The hosts of the record decoded before: records of one pull mostly repeat them, and a repeated host shares
+    /// the earlier one's address array instead of allocating its own.
+    struct HostReuse {
+        var born: MessageHost?
+        var store: MessageHost?
+    }
+
+    static func decode(from buffer: inout ByteBuffer, reusing hosts: inout HostReuse) throws -> MessageRecord {
         let start = buffer.readerIndex
         guard let size = buffer.getInteger(at: start, as: Int32.self) else {
             throw WireError(.truncated, "\(buffer.readableBytes) bytes cannot hold a message record's TOTALSIZE")
@@ -135,9 +147,9 @@ public struct MessageRecord: Hashable, Sendable {
         let commitLogOffset: Int64 = try read(b, &i, end)
         let sysFlag: Int32 = try read(b, &i, end)
         let bornTimestamp: Int64 = try read(b, &i, end)
-        let bornHost = try readHost(b, &i, end, ipv6: sysFlag & MessageSysFlag.bornHostV6 != 0)
+        let bornHost = try readHost(b, &i, end, ipv6: sysFlag & MessageSysFlag.bornHostV6 != 0, previous: &hosts.born)
         let storeTimestamp: Int64 = try read(b, &i, end)
-        let storeHost = try readHost(b, &i, end, ipv6: sysFlag & MessageSysFlag.storeHostV6 != 0)
+        let storeHost = try readHost(b, &i, end, ipv6: sysFlag & MessageSysFlag.storeHostV6 != 0, previous: &hosts.store)
         let reconsumeTimes: Int32 = try read(b, &i, end)
         let preparedTransactionOffset: Int64 = try read(b, &i, end)
 
@@ -218,9 +230,10 @@ public struct MessageRecord: Hashable, Sendable {
     public static func decodeAll(_ buffer: ByteBuffer) -> (records: [MessageRecord], error: WireError?) {
         var buffer = buffer
         var records: [MessageRecord] = []
+        var hosts = HostReuse()
         while buffer.readableBytes > 0 {
             do {
-                records.append(try decode(from: &buffer))
+                records.append(try decode(from: &buffer, reusing: &hosts))
             } catch let error as WireError {
                 return (records, error)
             } catch {
@@ -264,17 +277,29 @@ public struct MessageRecord: Hashable, Sendable {
         return slice
     }
 
-    private static func readHost(_ b: ByteBuffer, _ i: inout Int, _ end: Int, ipv6: Bool) throws -> MessageHost {
+    private static func readHost(
+        _ b: ByteBuffer, _ i: inout Int, _ end: Int, ipv6: Bool, previous: inout MessageHost?
+    ) throws -> MessageHost {
         let ipLength = ipv6 ? 16 : 4
-        guard end - i >= ipLength + 4, let ip = b.getBytes(at: i, length: ipLength) else {
+        guard end - i >= ipLength + 4, let port = b.getInteger(at: i + ipLength, as: Int32.self) else {
             throw WireError(.corruptMessage, "message record ends inside a host field")
         }
-        i += ipLength
-        let port: Int32 = try read(b, &i, end)
         guard (0...65535).contains(port) else {
             throw WireError(.corruptMessage, "message host port \(port) is outside 0...65535")
         }
-        return MessageHost(ip: ip, port: port)
+        if let known = previous, known.port == port, known.ip.count == ipLength,
+            b.viewBytes(at: i, length: ipLength)?.elementsEqual(known.ip) == true
+        {
+            i += ipLength + 4
+            return known
+        }
+        guard let ip = b.getBytes(at: i, length: ipLength) else {
+            throw WireError(.corruptMessage, "message record ends inside a host field")
+        }
+        i += ipLength + 4
+        let host = MessageHost(ip: ip, port: port)
+        previous = host
+        return host
     }
 
     // MARK: Encoding

@@ -31,11 +31,18 @@ public final class UniqueIDGenerator: Sendable {
         var diff = Int32(truncatingIfNeeded: nowMillis - CivilTime.monthStart(containing: nowMillis))
         if diff < 0 && diff > -1_000_000 { diff = 0 }  // Java's guard against a clock stepping back
         let count = counter.loadThenWrappingIncrement(ordering: .relaxed)
-        var tail: [UInt8] = []
-        tail.reserveCapacity(6)
-        appendBigEndian(diff, to: &tail)
-        appendBigEndian(count, to: &tail)
-        return prefix + Hex.upper(tail)
+        // One string, written in place: the prefix, then 8 hex digits of the time and 4 of the counter.
+        let tail = UInt64(UInt32(bitPattern: diff)) << 16 | UInt64(count)
+        var prefix = self.prefix
+        return prefix.withUTF8 { head in
+            String(unsafeUninitializedCapacity: head.count + 12) { out in
+                for i in 0..<head.count { out[i] = head[i] }
+                for k in 0..<12 {
+                    out[head.count + k] = Hex.upperDigits[Int((tail >> UInt64(4 * (11 - k))) & 0xF)]
+                }
+                return head.count + 12
+            }
+        }
     }
 
     /// Java's fallback address when no interface has one (`createFakeIP`): bytes 4-7 of the big-endian time.
