@@ -425,8 +425,15 @@ final class RemotingChannelHandler: ChannelDuplexHandler {
         guard let context else {
             throw RemotingError(.channelClosed, address: address, "connection is not open")
         }
-        var buffer = outbound ?? context.channel.allocator.buffer(capacity: 4096)
+        var buffer = outbound ?? context.channel.allocator.buffer(capacity: Self.batchCapacity)
         outbound = nil
+        if buffer.capacity < Self.batchCapacity {
+            // The tick's first frame, sized exactly (see enqueue(frame:)): room for the batch once, not a regrowth
+            // per frame.
+            var batch = context.channel.allocator.buffer(capacity: Self.batchCapacity + buffer.readableBytes)
+            batch.writeBuffer(&buffer)
+            buffer = batch
+        }
         let mark = buffer.writerIndex
         do {
             try write(&buffer)
@@ -442,6 +449,9 @@ final class RemotingChannelHandler: ChannelDuplexHandler {
         }
         scheduleFlush(context: context)
     }
+
+    /// The outbound buffer's size when a tick writes more than one frame.
+    private static let batchCapacity = 4096
 
     private func scheduleFlush(context: ChannelHandlerContext) {
         guard !flushScheduled else { return }
