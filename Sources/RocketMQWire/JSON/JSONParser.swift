@@ -104,35 +104,15 @@ public struct JSONParser {
     /// Reads the object at the current position, calling `member` for each key with the parser positioned at the
     /// member's value (whitespace skipped); `member` must consume exactly that value.
     mutating func readObject(_ member: (inout JSONParser, JSONValue) throws -> Void) throws {
-        guard peek() == UInt8(ascii: "{") else { throw error("expected an object") }
-        try enter()
-        defer { depth -= 1 }
-        index += 1  // {
-        skipWhitespace()
-        if peek() == UInt8(ascii: "}") {
-            index += 1
-            return
-        }
-        while true {
-            skipWhitespace()
-            let key: JSONValue
-            switch peek() ?? 0 {
-            case UInt8(ascii: "\""): key = .string(try parseString())
-            case UInt8(ascii: "{"): key = try parseObject()  // fastjson: objects as map keys
-            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): key = .number(try parseNumber())
-            default: throw error("expected an object key")
-            }
-            skipWhitespace()
-            try expect(UInt8(ascii: ":"))
-            skipWhitespace()
-            try member(&self, key)
-            skipWhitespace()
-            guard let c = peek() else { throw error("unterminated object") }
-            index += 1
-            if c == UInt8(ascii: ",") { continue }
-            if c == UInt8(ascii: "}") { return }
-            throw error("expected ',' or '}'")
-        }
+        try readMembers(
+            key: { parser in
+                switch parser.peek() ?? 0 {
+                case UInt8(ascii: "\""): return .string(try parser.parseString())
+                case UInt8(ascii: "{"): return try parser.parseObject()  // fastjson: objects as map keys
+                case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try parser.parseNumber())
+                default: throw parser.error("expected an object key")
+                }
+            }, member)
     }
 
     /// Like ``readObject(_:)`` for objects whose keys only need recognising: `match` sees each string key's UTF-8
@@ -140,6 +120,30 @@ public struct JSONParser {
     /// object keys arrive as `nil`.
     mutating func readObject<Key>(
         matchingKeys match: (UnsafeRawBufferPointer) -> Key, _ member: (inout JSONParser, Key?) throws -> Void
+    ) throws {
+        try readMembers(
+            key: { parser -> Key? in
+                switch parser.peek() ?? 0 {
+                case UInt8(ascii: "\""):
+                    if let plain = parser.plainStringBytes() { return match(plain) }
+                    var text = try parser.parseString()
+                    return text.withUTF8 { match(UnsafeRawBufferPointer($0)) }
+                case UInt8(ascii: "{"):
+                    _ = try parser.parseObject()
+                    return nil
+                case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                    var text = try parser.parseNumber()  // fastjson: numbers as map keys, read as their text
+                    return text.withUTF8 { match(UnsafeRawBufferPointer($0)) }
+                default: throw parser.error("expected an object key")
+                }
+            }, member)
+    }
+
+    /// The object loop both readers share: `key` reads a key at the current position. (Inlined so that each reader's
+    /// closures are too: this loop runs for every header.)
+    @inline(__always)
+    private mutating func readMembers<Key>(
+        key readKey: (inout JSONParser) throws -> Key, _ member: (inout JSONParser, Key) throws -> Void
     ) throws {
         guard peek() == UInt8(ascii: "{") else { throw error("expected an object") }
         try enter()
@@ -152,21 +156,7 @@ public struct JSONParser {
         }
         while true {
             skipWhitespace()
-            let key: Key?
-            switch peek() ?? 0 {
-            case UInt8(ascii: "\""):
-                if let plain = plainStringBytes() {
-                    key = match(plain)
-                } else {
-                    var text = try parseString()
-                    key = text.withUTF8 { match(UnsafeRawBufferPointer($0)) }
-                }
-            case UInt8(ascii: "{"): _ = try parseObject(); key = nil
-            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-                var text = try parseNumber()  // fastjson: numbers as map keys, read as their text
-                key = text.withUTF8 { match(UnsafeRawBufferPointer($0)) }
-            default: throw error("expected an object key")
-            }
+            let key = try readKey(&self)
             skipWhitespace()
             try expect(UInt8(ascii: ":"))
             skipWhitespace()
