@@ -61,6 +61,9 @@ struct ConnectionEnvironment: Sendable {
     var metrics: RemotingMetrics
     var logger: Logger
     var writeBatchBytes: Int
+    /// Close a connection after this long with nothing read or written (Java's `IdleStateHandler(0, 0, allIdle)`);
+    /// nil: never.
+    var idleTimeout: TimeAmount?
     /// Close the connection when a request that waited at least 100 ms times out with nothing received meanwhile.
     var closeOnTimeout: Bool
     var onClose: @Sendable (ConnectionCloseReport) -> Void
@@ -84,6 +87,10 @@ final class RemotingChannelHandler: ChannelDuplexHandler {
     private var stateMachine: ConnectionStateMachine<ResponseWaiter>
     private var context: ChannelHandlerContext?
     private var timer: Scheduled<Void>?
+    /// The idle check: one scheduled task per idle period, not a write promise per write (as `IdleStateHandler` has).
+    private var idleTimer: Scheduled<Void>?
+    /// When the last frame was read or the last bytes were written.
+    private var lastActivity: NIODeadline = .now()
     private var outbound: ByteBuffer?
     private var outboundWaiters: [EventLoopPromise<Void>] = []
     private var flushScheduled = false
@@ -132,6 +139,8 @@ final class RemotingChannelHandler: ChannelDuplexHandler {
         guard case .idle = stateMachine.state else { return }
         stateMachine.channelActive()
         wasActive = true
+        lastActivity = context?.eventLoop.now ?? .now()
+        armIdleCheck()
         logger.debug("connection active")
         emit(.active)
     }
@@ -162,20 +171,31 @@ final class RemotingChannelHandler: ChannelDuplexHandler {
         close(cause: .failed(remotingError))
     }
 
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .all {
-            guard closeCause == nil else { return }
-            logger.info("connection idle; closing")
-            emit(.idle)
-            close(cause: .idle)
+    // MARK: Idle check
+
+    private func armIdleCheck() {
+        guard let idle = environment.idleTimeout, let context, closeCause == nil else { return }
+        idleTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: lastActivity + idle) { [self] in
+            self.idleCheck()
+        }
+    }
+
+    private func idleCheck() {
+        idleTimer = nil
+        guard let idle = environment.idleTimeout, let context, closeCause == nil else { return }
+        guard context.eventLoop.now - lastActivity >= idle else {
+            armIdleCheck()  // traffic since: check again a full period after it
             return
         }
-        context.fireUserInboundEventTriggered(event)
+        logger.info("connection idle; closing")
+        emit(.idle)
+        close(cause: .idle)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let command = unwrapInboundIn(data)
         lastInbound = context.eventLoop.now
+        lastActivity = lastInbound ?? lastActivity
         if command.isResponse {
             handleResponse(command)
         } else {
@@ -261,6 +281,8 @@ final class RemotingChannelHandler: ChannelDuplexHandler {
         let failed = stateMachine.close(error: error)
         timer?.cancel()
         timer = nil
+        idleTimer?.cancel()
+        idleTimer = nil
         environment.metrics.requestsCompleted(failed.count)
         for (opaque, promise) in failed {
             promise.fail(error.with(opaque: opaque))
@@ -471,6 +493,7 @@ final class RemotingChannelHandler: ChannelDuplexHandler {
     private func writeOutbound(context: ChannelHandlerContext) {
         guard let buffer = outbound, buffer.readableBytes > 0 else { return }
         outbound = nil
+        lastActivity = context.eventLoop.now
         guard !outboundWaiters.isEmpty else {
             // Nobody waits for the write itself (requests wait for their responses): no promise. A write that fails
             // closes the channel, and the close fails whatever is pending.

@@ -67,7 +67,9 @@ public final class RemotingClient: Sendable {
         let clock = self.clock
         self.environment = ConnectionEnvironment(
             events: events, processors: processors, pushedRequests: pushedRequests, metrics: metrics, logger: logger,
-            writeBatchBytes: max(configuration.writeBatchBytes, 1), closeOnTimeout: configuration.closeOnTimeout,
+            writeBatchBytes: max(configuration.writeBatchBytes, 1),
+            idleTimeout: configuration.idleTimeout > .zero ? TimeAmount(configuration.idleTimeout) : nil,
+            closeOnTimeout: configuration.closeOnTimeout,
             onClose: { report in
                 // A connect that failed before ACTIVE is reported through the connect future.
                 guard report.wasActive else { return }

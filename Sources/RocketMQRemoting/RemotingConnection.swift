@@ -162,15 +162,11 @@ final class RemotingConnection: Sendable {
         }
         let box = NIOLoopBoundBox<RemotingChannelHandler?>.makeEmptyBox(valueType: RemotingChannelHandler.self, eventLoop: eventLoop)
         let maxFrame = configuration.maxFrameLength
-        let idle = configuration.idleTimeout
         let future = connector.connect(
             to: parsed, on: eventLoop, timeout: TimeAmount(configuration.connectTimeout),
             initialize: { channel in
                 let handler = RemotingChannelHandler(address: address, connectionID: id, environment: environment)
                 let sync = channel.pipeline.syncOperations
-                if idle > .zero {
-                    try sync.addHandler(IdleStateHandler(allTimeout: TimeAmount(idle)))
-                }
                 try sync.addHandler(ByteToMessageHandler(RemotingFrameDecoder(maxFrameLength: maxFrame)))
                 try sync.addHandler(handler)
                 box.value = handler
