@@ -13,3 +13,25 @@ extension String {
         self = s
     }
 }
+
+/// Decimal text of integers without an intermediate `String` (header numbers, host texts: every message).
+enum DecimalText {
+    /// Calls `body` with the ASCII digits of `value` (a leading `-` when negative).
+    @inline(__always)
+    static func withDigits<R>(of value: Int64, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var magnitude = value.magnitude
+            var i = 20
+            repeat {
+                i -= 1
+                digits[i] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            if value < 0 {
+                i -= 1
+                digits[i] = UInt8(ascii: "-")
+            }
+            return body(UnsafeBufferPointer(rebasing: digits[i..<20]))
+        }
+    }
+}

@@ -109,27 +109,39 @@ extension Bool: HeaderFieldValue {
     public var headerText: String { self ? "true" : "false" }
 }
 
+extension HeaderFieldValue {
+    /// The value of field `name` from its `text`; `nil` when absent, throws `invalidHeaderField` when it does not parse.
+    @inlinable
+    public static func headerField(_ name: String, text: String?) throws -> Self? {
+        guard let text else { return nil }
+        guard let value = Self(headerText: text) else {
+            throw WireError(.invalidHeaderField, "\(name) has an invalid value \(text.debugDescription) for \(Self.self)")
+        }
+        return value
+    }
+
+    /// The value of the required field `name` from its `text`; throws `invalidHeaderField` when it is missing or
+    /// does not parse.
+    @inlinable
+    public static func requiredHeaderField(_ name: String, text: String?) throws -> Self {
+        guard let value = try headerField(name, text: text) else {
+            throw WireError(.invalidHeaderField, "\(name) is missing")
+        }
+        return value
+    }
+}
+
 extension ExtFields {
     /// Reads a required field; throws `invalidHeaderField` when it is missing or does not parse.
     @inlinable
     public func required<T: HeaderFieldValue>(_ name: String, as type: T.Type = T.self) throws -> T {
-        guard let text = self[name] else {
-            throw WireError(.invalidHeaderField, "\(name) is missing")
-        }
-        guard let value = T(headerText: text) else {
-            throw WireError(.invalidHeaderField, "\(name) has an invalid value \(text.debugDescription) for \(T.self)")
-        }
-        return value
+        try T.requiredHeaderField(name, text: self[name])
     }
 
     /// Reads an optional field; `nil` when missing, throws `invalidHeaderField` when present but unparseable.
     @inlinable
     public func optional<T: HeaderFieldValue>(_ name: String, as type: T.Type = T.self) throws -> T? {
-        guard let text = self[name] else { return nil }
-        guard let value = T(headerText: text) else {
-            throw WireError(.invalidHeaderField, "\(name) has an invalid value \(text.debugDescription) for \(T.self)")
-        }
-        return value
+        try T.headerField(name, text: self[name])
     }
 
     /// Writes `value`'s text under `name`; `nil` writes nothing (Java skips null fields).

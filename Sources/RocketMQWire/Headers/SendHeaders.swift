@@ -88,16 +88,12 @@ public struct SendMessageRequestHeader: RPCRequestHeader, Hashable {
             }
             text[Int(letter - UInt8(ascii: "a"))] = value
         }
-        func value<T: HeaderFieldValue>(_ letter: Unicode.Scalar) throws -> T? {
-            guard let t = text[Int(letter.value) - 97] else { return nil }
-            guard let v = T(headerText: t) else {
-                throw WireError(.invalidHeaderField, "\(letter) has an invalid value \(t.debugDescription) for \(T.self)")
-            }
-            return v
+        // `letter` is one of the literals "a"…"n" below.
+        func value<T: HeaderFieldValue>(_ letter: String) throws -> T? {
+            try T.headerField(letter, text: text[Int(letter.utf8.first ?? 97) - 97])
         }
-        func required<T: HeaderFieldValue>(_ letter: Unicode.Scalar) throws -> T {
-            guard let v: T = try value(letter) else { throw WireError(.invalidHeaderField, "\(letter) is missing") }
-            return v
+        func required<T: HeaderFieldValue>(_ letter: String) throws -> T {
+            try T.requiredHeaderField(letter, text: text[Int(letter.utf8.first ?? 97) - 97])
         }
         producerGroup = try required("a")
         topic = try required("b")
@@ -287,16 +283,9 @@ public struct SendMessageResponseHeader: FastCodesHeader, Hashable {
             default: continue
             }
         }
-        func parsed<T: HeaderFieldValue>(_ name: String, _ text: String?) throws -> T {
-            guard let text else { throw WireError(.invalidHeaderField, "\(name) is missing") }
-            guard let value = T(headerText: text) else {
-                throw WireError(.invalidHeaderField, "\(name) has an invalid value \(text.debugDescription) for \(T.self)")
-            }
-            return value
-        }
-        self.msgId = try parsed("msgId", msgId)
-        self.queueId = try parsed("queueId", queueId)
-        self.queueOffset = try parsed("queueOffset", queueOffset)
+        self.msgId = try .requiredHeaderField("msgId", text: msgId)
+        self.queueId = try .requiredHeaderField("queueId", text: queueId)
+        self.queueOffset = try .requiredHeaderField("queueOffset", text: queueOffset)
         self.transactionId = transactionId
         self.batchUniqId = batchUniqId
         self.recallHandle = recallHandle

@@ -38,18 +38,7 @@ public struct JSONWriter: Sendable {
             bytes.append(contentsOf: String(value).utf8)
             return
         }
-        // Digits straight into the bytes (no intermediate String): this runs for every number of every header.
-        var magnitude = value.magnitude
-        if value < 0 { bytes.append(UInt8(ascii: "-")) }
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
-            var i = 20
-            repeat {
-                i -= 1
-                digits[i] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: magnitude % 10)
-                magnitude /= 10
-            } while magnitude > 0
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: digits[i..<20]))
-        }
+        DecimalText.withDigits(of: value) { bytes.append(contentsOf: $0) }
     }
 
     /// Appends `true` or `false`.

@@ -58,18 +58,12 @@ public struct MessageHost: Hashable, Sendable, CustomStringConvertible {
         return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { out in
             var n = 0
             func put(_ value: Int64) {
-                var magnitude = value.magnitude
-                if value < 0 { out[n] = UInt8(ascii: "-"); n += 1 }
-                var digits = 1
-                var scale: UInt64 = 10
-                while magnitude >= scale && digits < 19 { digits += 1; scale *= 10 }
-                var i = n + digits
-                n = i
-                repeat {
-                    i -= 1
-                    out[i] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: magnitude % 10)
-                    magnitude /= 10
-                } while magnitude > 0
+                DecimalText.withDigits(of: value) { digits in
+                    for d in digits {
+                        out[n] = d
+                        n += 1
+                    }
+                }
             }
             for (k, byte) in ip.enumerated() {
                 if k > 0 { out[n] = UInt8(ascii: "."); n += 1 }

@@ -40,9 +40,9 @@ public struct MessageProperties: Hashable, Sendable, Sequence, ExpressibleByDict
     /// `new String(bytes, UTF_8)` does; the separators are ASCII, so splitting bytes equals splitting characters.
     init(parsingUTF8 bytes: UnsafeRawBufferPointer) {
         var entries: [Entry] = []
-        var separators = 0
-        for b in bytes where b == 0x02 { separators += 1 }
-        entries.reserveCapacity(separators + 1)
+        // A stored message carries about half a dozen (UNIQ_KEY, WAIT, TAGS, MSG_REGION, TRACE_ON, ...): one
+        // allocation for the usual case without counting first.
+        entries.reserveCapacity(8)
         Self.forEachSegment(in: bytes) { key, value in
             entries.append(Entry(
                 key: String(decoding: UnsafeRawBufferPointer(rebasing: bytes[key]), as: UTF8.self),
