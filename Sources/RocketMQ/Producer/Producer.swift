@@ -499,7 +499,11 @@ public final class Producer: Sendable, Service {
             return .failure(RocketMQError(.brokerError, "stored with status \(status)", responseCode: response.code, isRetryable: true))
         }
         let header: SendMessageResponseHeader
-        do { header = try SendMessageResponseHeader(fields: response.extFields ?? ExtFields()) } catch {
+        let region: String?
+        do {
+            (header, region, _) = try SendMessageResponseHeader.decodeAnswer(
+                response.extFields ?? ExtFields(), uniqueKey: uniqueKey)
+        } catch {
             throw RocketMQError(.protocolError, "undecodable send response: \(error)")
         }
         var resultQueue = queue
@@ -508,7 +512,7 @@ public final class Producer: Sendable, Service {
         return .success(SendResult(
             status: status, messageID: header.batchUniqId ?? uniqueKey, offsetMessageID: header.msgId,
             queue: resultQueue, queueOffset: header.queueOffset, transactionID: header.transactionId,
-            regionID: response.field("MSG_REGION") ?? "DefaultRegion"))
+            regionID: region ?? "DefaultRegion"))
     }
 
     static func millis(_ d: Duration) -> Int64 {

@@ -1,3 +1,5 @@
+import NIOCore
+
 /// A typed header that writes its fields straight into a frame: the bytes ``RemotingFrame`` would write for
 /// ``fields``, without making a `String` of every value first (the hot send path).
 protocol DirectlyEncodedHeader: Sendable {
@@ -17,7 +19,9 @@ protocol DirectlyEncodedHeader: Sendable {
 /// place; decoding a map that repeats a key keeps the last value (Java's behaviour). Equality ignores order.
 ///
 /// Fields made by a typed header on a hot path (``SendMessageRequestHeader/v2Fields``) keep the header itself and
-/// are written into the frame from it; reading or changing them makes the entries first.
+/// are written into the frame from it; reading or changing them makes the entries first. Fields decoded from a JSON
+/// frame keep the (validated) JSON object's bytes: hot headers read their members straight from them in one pass, a
+/// lookup by key scans them, and a change makes the entries first.
 public struct ExtFields: Sendable, Hashable, Sequence, ExpressibleByDictionaryLiteral, CustomStringConvertible {
     /// How encoders order the entries on the wire.
     public enum Order: Sendable, Hashable {
@@ -33,9 +37,15 @@ public struct ExtFields: Sendable, Hashable, Sequence, ExpressibleByDictionaryLi
     private var keySignatures: UInt64 = 0
     /// The header these fields come from, until someone changes them.
     private(set) var direct: (any DirectlyEncodedHeader)?
+    /// The JSON object (braces included) these fields were decoded from, until someone changes them.
+    private(set) var json: ByteBuffer?
 
     /// The entries in insertion order.
-    public var entries: [(key: String, value: String)] { direct?.fields.storedEntries ?? storedEntries }
+    public var entries: [(key: String, value: String)] {
+        if let direct { return direct.fields.storedEntries }
+        if let json { return Self.decoding(json: json).storedEntries }
+        return storedEntries
+    }
     /// The order ROCKETMQ binary encoding uses; JSON always uses Java `HashMap` order.
     public var binaryOrder: Order = .javaHashMap
     /// The initial table size of the Java `HashMap` being emulated: 16 when only header fields were set, 256 when
@@ -58,13 +68,27 @@ public struct ExtFields: Sendable, Hashable, Sequence, ExpressibleByDictionaryLi
         binaryOrder = header.binaryOrder
     }
 
-    /// Turns header-backed fields into plain entries before a change.
+    /// Fields backed by `json`, a JSON object that ``RemotingFrame`` has validated (string or number keys, scalar or
+    /// `null` values).
+    init(json: ByteBuffer) {
+        storedEntries = []
+        self.json = json
+    }
+
+    /// Turns header- or JSON-backed fields into plain entries before a change.
     private mutating func materialize() {
-        guard let header = direct else { return }
-        let fields = header.fields
+        let fields: ExtFields
+        if let header = direct {
+            fields = header.fields
+        } else if let json {
+            fields = Self.decoding(json: json)
+        } else {
+            return
+        }
         storedEntries = fields.storedEntries
         keySignatures = fields.keySignatures
         direct = nil
+        json = nil
     }
 
     public init(dictionaryLiteral elements: (String, String)...) {
@@ -81,6 +105,7 @@ public struct ExtFields: Sendable, Hashable, Sequence, ExpressibleByDictionaryLi
     /// Reads or writes a field. Writing `nil` removes it.
     public subscript(key: String) -> String? {
         get {
+            if let json { return Self.value(of: key, in: json) }
             if direct == nil && keySignatures & Self.signature(of: key) == 0 { return nil }
             for e in entries where e.key == key { return e.value }
             return nil
@@ -114,6 +139,7 @@ public struct ExtFields: Sendable, Hashable, Sequence, ExpressibleByDictionaryLi
     /// About how many bytes the entries take as a JSON object (to size buffers once).
     public var estimatedJSONByteCount: Int {
         if let direct { return direct.estimatedJSONByteCount }
+        if let json { return json.readableBytes }
         return storedEntries.reduce(2) { $0 + $1.key.utf8.count + $1.value.utf8.count + 6 }
     }
 
@@ -130,6 +156,12 @@ public struct ExtFields: Sendable, Hashable, Sequence, ExpressibleByDictionaryLi
     public func forEachInJavaHashMapOrder(_ body: (_ key: String, _ value: String) throws -> Void) rethrows {
         if let direct {
             try direct.fields.forEachInJavaHashMapOrder(body)
+            return
+        }
+        if let json {
+            var fields = Self.decoding(json: json)
+            fields.javaInitialCapacity = javaInitialCapacity
+            try fields.forEachInJavaHashMapOrder(body)
             return
         }
         let entries = storedEntries

@@ -148,7 +148,8 @@ public enum RemotingFrame {
     /// tree's rules for anything unusual: numbers may come as strings, extFields values as numbers or booleans,
     /// `null` means absent, unknown keys are skipped (as fastjson does).
     static func readJSONHeader(_ header: inout ByteBuffer) throws -> RemotingCommand {
-        try header.withUnsafeReadableBytes { bytes in
+        var extFieldsRange: Range<Int>?
+        var command = try header.withUnsafeReadableBytes { bytes in
             var parser = JSONParser(bytes: bytes)
             parser.skipWhitespace()
             guard parser.peek() == UInt8(ascii: "{") else {
@@ -188,33 +189,32 @@ public enum RemotingFrame {
                         guard try parser.parseValue().isNull else {
                             throw WireError(.malformedJSON, "extFields is not an object")
                         }
-                        command.extFields = nil
+                        extFieldsRange = nil
                         return
                     }
-                    var ext = ExtFields()
-                    try parser.readObject(matchingKeys: KnownHeaderKey.string(for:)) { parser, key in
-                        guard let k = key else {
-                            throw WireError(.malformedJSON, "extFields key is not a string")
+                    // Checked here (a bad frame fails now), kept as bytes: hot headers read them in one pass.
+                    let start = parser.position
+                    try parser.readObject(matchingKeys: { _ in true }) { parser, key in
+                        guard key != nil else { throw WireError(.malformedJSON, "extFields key is not a string") }
+                        guard try parser.skipScalar() else {
+                            throw WireError(.malformedJSON, "extFields value at byte \(parser.position) is not a scalar")
                         }
-                        if parser.peek() == UInt8(ascii: "\"") {
-                            ext[k] = try parser.parseString()
-                            return
-                        }
-                        let v = try parser.parseValue()
-                        if v.isNull { return }
-                        guard let s = v.scalarText else {
-                            throw WireError(.malformedJSON, "extFields[\(k)] is not a scalar")
-                        }
-                        ext[k] = s
                     }
-                    command.extFields = ext
+                    extFieldsRange = start..<parser.position
                 case .other?, nil:
-                    _ = try parser.parseValue()  // serializeTypeCurrentRPC and unknown keys are ignored, as fastjson does
+                    // serializeTypeCurrentRPC and unknown keys are ignored, as fastjson does.
+                    if try !parser.skipScalar() { _ = try parser.parseValue() }
                 }
             }
             try parser.finish()
             return command
         }
+        if let range = extFieldsRange,
+            let json = header.getSlice(at: header.readerIndex + range.lowerBound, length: range.count)
+        {
+            command.extFields = ExtFields(json: json)
+        }
+        return command
     }
 
     /// The members of the JSON header this decoder reads, recognised from the key's bytes (no `String` per key).
@@ -222,13 +222,7 @@ public enum RemotingFrame {
         case code, flag, opaque, version, remark, language, extFields, other
 
         init(key: UnsafeRawBufferPointer) {
-            func equals(_ literal: StaticString) -> Bool {
-                guard literal.utf8CodeUnitCount == key.count else { return false }
-                return literal.withUTF8Buffer { text in
-                    for i in 0..<text.count where text[i] != key[i] { return false }
-                    return true
-                }
-            }
+            func equals(_ literal: StaticString) -> Bool { key.equals(literal) }
             switch key.count {
             case 4: self = equals("code") ? .code : equals("flag") ? .flag : .other
             case 6: self = equals("opaque") ? .opaque : equals("remark") ? .remark : .other

@@ -131,6 +131,73 @@ extension HeaderFieldValue {
     }
 }
 
+/// A header field's value as a one-pass decoder meets it: bytes straight from the frame (a plain ASCII string or a
+/// JSON number, valid only during the pass), or text. Converted with exactly ``HeaderFieldValue``'s rules.
+enum HeaderFieldToken {
+    case bytes(UnsafeRawBufferPointer)
+    case text(String)
+
+    /// The text.
+    var string: String {
+        switch self {
+        case .bytes(let b): return String(decoding: b, as: UTF8.self)
+        case .text(let t): return t
+        }
+    }
+
+    /// The text, or `candidate` itself when the text equals it (no new `String` for a value the caller already has).
+    func string(reusing candidate: String) -> String {
+        guard case .bytes(let b) = self else { return string }
+        var candidate = candidate
+        let same = candidate.withUTF8 { UnsafeRawBufferPointer($0).equals(b) }
+        return same ? candidate : string
+    }
+
+    /// The value as `T` (`Int32.init(_:radix:)` rules for bytes), or the `invalidHeaderField` error for field `name`.
+    func integer<T: FixedWidthInteger & HeaderFieldValue>(_ name: String, as type: T.Type = T.self) throws -> T {
+        if case .bytes(let b) = self, let value = Self.decimal(b, as: T.self) { return value }
+        return try T.requiredHeaderField(name, text: string)
+    }
+
+    /// Java's `Boolean.parseBoolean`.
+    var bool: Bool {
+        guard case .bytes(let b) = self else { return Bool(headerText: string) ?? false }
+        guard b.count == 4 else { return false }
+        return b[0] | 0x20 == UInt8(ascii: "t") && b[1] | 0x20 == UInt8(ascii: "r") && b[2] | 0x20 == UInt8(ascii: "u")
+            && b[3] | 0x20 == UInt8(ascii: "e")
+    }
+
+    /// Optional sign and decimal digits in range (what `T(text, radix: 10)` accepts), else `nil`.
+    private static func decimal<T: FixedWidthInteger>(_ bytes: UnsafeRawBufferPointer, as: T.Type) -> T? {
+        var i = 0
+        var negative = false
+        if let first = bytes.first, first == UInt8(ascii: "-") || first == UInt8(ascii: "+") {
+            negative = first == UInt8(ascii: "-")
+            i = 1
+        }
+        guard i < bytes.count else { return nil }
+        var value: T = 0
+        while i < bytes.count {
+            let d = bytes[i] &- UInt8(ascii: "0")
+            guard d < 10 else { return nil }
+            let (times10, o1) = value.multipliedReportingOverflow(by: 10)
+            let (next, o2) = negative
+                ? times10.subtractingReportingOverflow(T(d)) : times10.addingReportingOverflow(T(d))
+            guard !o1 && !o2 else { return nil }
+            value = next
+            i += 1
+        }
+        return value
+    }
+}
+
+/// `value`, or the `invalidHeaderField` error of the missing required field `name`.
+@inline(__always)
+func present<T>(_ value: T?, _ name: String) throws -> T {
+    guard let value else { throw WireError(.invalidHeaderField, "\(name) is missing") }
+    return value
+}
+
 extension ExtFields {
     /// Reads a required field; throws `invalidHeaderField` when it is missing or does not parse.
     @inlinable

@@ -79,36 +79,59 @@ public struct SendMessageRequestHeader: RPCRequestHeader, Hashable {
     /// Decodes the V2 form (`a`…`n`; `n` becomes ``bname``), as Java's `SendMessageRequestHeaderV2.decode` followed
     /// by `createSendMessageRequestHeaderV1`.
     public init(v2Fields fields: ExtFields) throws {
-        // One pass over the entries (a broker decodes this for every message), not a lookup per field.
-        var text = [String?](repeating: nil, count: 14)
-        for (key, value) in fields.entries {
-            let utf8 = key.utf8
-            guard utf8.count == 1, let letter = utf8.first, letter >= UInt8(ascii: "a"), letter <= UInt8(ascii: "n") else {
-                continue
+        // One pass over the members (a broker decodes this for every message), values read from the frame's bytes.
+        var producerGroup: String?
+        var topic: String?
+        var defaultTopic: String?
+        var defaultTopicQueueNums: Int32?
+        var queueId: Int32?
+        var sysFlag: Int32?
+        var bornTimestamp: Int64?
+        var flag: Int32?
+        var properties: String?
+        var reconsumeTimes: Int32?
+        var unitMode: Bool?
+        var maxReconsumeTimes: Int32?
+        var batch: Bool?
+        var bname: String?
+        try fields.forEachField(matching: Self.v2Letter) { letter, token in
+            switch letter {
+            case UInt8(ascii: "a"): producerGroup = token.string
+            case UInt8(ascii: "b"): topic = token.string
+            case UInt8(ascii: "c"): defaultTopic = token.string(reusing: "TBW102")
+            case UInt8(ascii: "d"): defaultTopicQueueNums = try token.integer("d")
+            case UInt8(ascii: "e"): queueId = try token.integer("e")
+            case UInt8(ascii: "f"): sysFlag = try token.integer("f")
+            case UInt8(ascii: "g"): bornTimestamp = try token.integer("g")
+            case UInt8(ascii: "h"): flag = try token.integer("h")
+            case UInt8(ascii: "i"): properties = token.string
+            case UInt8(ascii: "j"): reconsumeTimes = try token.integer("j")
+            case UInt8(ascii: "k"): unitMode = token.bool
+            case UInt8(ascii: "l"): maxReconsumeTimes = try token.integer("l")
+            case UInt8(ascii: "m"): batch = token.bool
+            default: bname = token.string
             }
-            text[Int(letter - UInt8(ascii: "a"))] = value
         }
-        // `letter` is one of the literals "a"…"n" below.
-        func value<T: HeaderFieldValue>(_ letter: String) throws -> T? {
-            try T.headerField(letter, text: text[Int(letter.utf8.first ?? 97) - 97])
-        }
-        func required<T: HeaderFieldValue>(_ letter: String) throws -> T {
-            try T.requiredHeaderField(letter, text: text[Int(letter.utf8.first ?? 97) - 97])
-        }
-        producerGroup = try required("a")
-        topic = try required("b")
-        defaultTopic = try required("c")
-        defaultTopicQueueNums = try required("d")
-        queueId = try required("e")
-        sysFlag = try required("f")
-        bornTimestamp = try required("g")
-        flag = try required("h")
-        properties = try value("i")
-        reconsumeTimes = try value("j")
-        unitMode = try value("k")
-        maxReconsumeTimes = try value("l")
-        batch = try value("m")
-        rpc = RPCRequestFields(bname: try value("n"))
+        self.producerGroup = try present(producerGroup, "a")
+        self.topic = try present(topic, "b")
+        self.defaultTopic = try present(defaultTopic, "c")
+        self.defaultTopicQueueNums = try present(defaultTopicQueueNums, "d")
+        self.queueId = try present(queueId, "e")
+        self.sysFlag = try present(sysFlag, "f")
+        self.bornTimestamp = try present(bornTimestamp, "g")
+        self.flag = try present(flag, "h")
+        self.properties = properties
+        self.reconsumeTimes = reconsumeTimes
+        self.unitMode = unitMode
+        self.maxReconsumeTimes = maxReconsumeTimes
+        self.batch = batch
+        self.rpc = RPCRequestFields(bname: bname)
+    }
+
+    /// The V2 field letter `a`…`n` a key is, if it is one.
+    private static func v2Letter(_ key: UnsafeRawBufferPointer) -> UInt8? {
+        guard key.count == 1, key[0] >= UInt8(ascii: "a"), key[0] <= UInt8(ascii: "n") else { return nil }
+        return key[0]
     }
 
     /// Decodes a send request as Java's `SendMessageRequestHeader.parseRequestHeader` does: the V2 names for
@@ -265,30 +288,48 @@ public struct SendMessageResponseHeader: FastCodesHeader, Hashable {
     }
 
     public init(fields: ExtFields) throws {
-        // One pass over the entries (every send's answer), not a scan per field.
+        self = try Self.decodeAnswer(fields, uniqueKey: nil).header
+    }
+
+    /// The header of a send's answer and the two fields brokers add to it (`MSG_REGION`, `TRACE_ON`), in one pass
+    /// over the frame's bytes; a `transactionId` equal to `uniqueKey` is that string itself (no copy).
+    package static func decodeAnswer(
+        _ fields: ExtFields, uniqueKey: String?
+    ) throws -> (header: SendMessageResponseHeader, region: String?, traceOn: String?) {
+        enum Key { case msgId, queueId, queueOffset, batchUniqId, recallHandle, transactionId, region, traceOn }
         var msgId: String?
-        var queueId: String?
-        var queueOffset: String?
-        var transactionId: String?
-        var batchUniqId: String?
-        var recallHandle: String?
-        for (key, value) in fields.entries {
-            switch key.utf8.count {
-            case 5 where key == "msgId": msgId = value
-            case 7 where key == "queueId": queueId = value
-            case 11 where key == "queueOffset": queueOffset = value
-            case 11 where key == "batchUniqId": batchUniqId = value
-            case 12 where key == "recallHandle": recallHandle = value
-            case 13 where key == "transactionId": transactionId = value
-            default: continue
+        var queueId: Int32?
+        var queueOffset: Int64?
+        var header = SendMessageResponseHeader(msgId: "", queueId: 0, queueOffset: 0)
+        var region: String?
+        var traceOn: String?
+        try fields.forEachField(matching: { key -> Key? in
+            switch key.count {
+            case 5: return key.equals("msgId") ? .msgId : nil
+            case 7: return key.equals("queueId") ? .queueId : nil
+            case 8: return key.equals("TRACE_ON") ? .traceOn : nil
+            case 10: return key.equals("MSG_REGION") ? .region : nil
+            case 11: return key.equals("queueOffset") ? .queueOffset : key.equals("batchUniqId") ? .batchUniqId : nil
+            case 12: return key.equals("recallHandle") ? .recallHandle : nil
+            case 13: return key.equals("transactionId") ? .transactionId : nil
+            default: return nil
+            }
+        }) { key, token in
+            switch key {
+            case .msgId: msgId = token.string
+            case .queueId: queueId = try token.integer("queueId")
+            case .queueOffset: queueOffset = try token.integer("queueOffset")
+            case .batchUniqId: header.batchUniqId = token.string
+            case .recallHandle: header.recallHandle = token.string
+            case .transactionId: header.transactionId = uniqueKey.map(token.string(reusing:)) ?? token.string
+            case .region: region = token.string(reusing: "DefaultRegion")
+            case .traceOn: traceOn = token.string
             }
         }
-        self.msgId = try .requiredHeaderField("msgId", text: msgId)
-        self.queueId = try .requiredHeaderField("queueId", text: queueId)
-        self.queueOffset = try .requiredHeaderField("queueOffset", text: queueOffset)
-        self.transactionId = transactionId
-        self.batchUniqId = batchUniqId
-        self.recallHandle = recallHandle
+        header.msgId = try present(msgId, "msgId")
+        header.queueId = try present(queueId, "queueId")
+        header.queueOffset = try present(queueOffset, "queueOffset")
+        return (header, region, traceOn)
     }
 
     public func encode(into fields: inout ExtFields) {

@@ -170,19 +170,123 @@ public struct JSONParser {
         }
     }
 
+    /// The byte offset of the next byte to read.
+    var position: Int { index }
+
+    /// Moves past the scalar or `null` at the current position with the checks ``parseValue()`` makes (escapes, UTF-8,
+    /// number syntax) but without building it; returns `false`, consuming nothing, at an object or an array.
+    mutating func skipScalar() throws -> Bool {
+        guard let c = peek() else { throw error("unexpected end of input") }
+        switch c {
+        case UInt8(ascii: "\""): try skipString()
+        case UInt8(ascii: "t"): try parseLiteral("true")
+        case UInt8(ascii: "f"): try parseLiteral("false")
+        case UInt8(ascii: "n"): try parseLiteral("null")
+        case UInt8(ascii: "{"), UInt8(ascii: "["): return false
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try scanNumber()
+        default: throw error("unexpected character 0x\(String(c, radix: 16))")
+        }
+        return true
+    }
+
+    /// Moves past the string at the current position, checking what ``parseString()`` checks (escapes, UTF-8) without
+    /// building it.
+    private mutating func skipString() throws {
+        index += 1  // opening quote
+        if let plain = scanToQuote(from: index), !plain.hasBackslash {
+            guard plain.isASCII || isValidWireUTF8(UnsafeRawBufferPointer(rebasing: bytes[index..<plain.quote])) else {
+                throw WireError(.invalidUTF8, "invalid UTF-8 in JSON string at byte \(index)")
+            }
+            index = plain.quote + 1
+            return
+        }
+        var run = index
+        while index < bytes.count {
+            let c = bytes[index]
+            if c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") {
+                // Escapes only ever produce valid UTF-8, so the text is valid when every run between them is.
+                guard isValidWireUTF8(UnsafeRawBufferPointer(rebasing: bytes[run..<index])) else {
+                    throw WireError(.invalidUTF8, "invalid UTF-8 in JSON string at byte \(run)")
+                }
+                index += 1
+                if c == UInt8(ascii: "\"") { return }
+                guard let e = peek() else { break }
+                index += 1
+                switch e {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
+                    UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                    break
+                case UInt8(ascii: "u"): _ = try parseHex4()
+                default: throw error("invalid escape")
+                }
+                run = index
+                continue
+            }
+            index += 1
+        }
+        throw error("unterminated string")
+    }
+
+    /// The header-field value at the current position, consumed: its bytes when it is a plain ASCII string without
+    /// escapes or a number (no `String` made), its text otherwise, `nil` for `null`; throws at an object or an array.
+    mutating func headerFieldToken() throws -> HeaderFieldToken? {
+        switch peek() ?? 0 {
+        case UInt8(ascii: "\""):
+            if let plain = plainStringBytes() { return .bytes(plain) }
+            return .text(try parseString())
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            let start = index
+            try scanNumber()
+            return .bytes(UnsafeRawBufferPointer(rebasing: bytes[start..<index]))
+        default:
+            let value = try parseValue()
+            if value.isNull { return nil }
+            guard let text = value.scalarText else { throw error("header field value is not a scalar") }
+            return .text(text)
+        }
+    }
+
     /// The bytes of the string at the current position if it is plain ASCII without escapes (then consumed);
     /// otherwise `nil` and nothing consumed.
     private mutating func plainStringBytes() -> UnsafeRawBufferPointer? {
         let start = index + 1
+        guard let run = scanToQuote(from: start), run.isASCII, !run.hasBackslash else { return nil }
+        index = run.quote + 1
+        return UnsafeRawBufferPointer(rebasing: bytes[start..<run.quote])
+    }
+
+    /// The index of the first `"` at or after `start`, and whether the bytes before it hold a backslash (the quote
+    /// may then be escaped) or a non-ASCII byte. Eight bytes per step (header values are mostly long plain runs).
+    @inline(__always)
+    private func scanToQuote(from start: Int) -> (quote: Int, hasBackslash: Bool, isASCII: Bool)? {
+        guard let base = bytes.baseAddress else { return nil }
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        var flags: UInt64 = 0  // high bits of backslashes (as 0x80 in a byte) and of non-ASCII bytes, folded
+        var backslashes: UInt64 = 0
         var i = start
+        while i &+ 8 <= bytes.count {
+            let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+            let q = word ^ (ones &* UInt64(UInt8(ascii: "\"")))
+            let b = word ^ (ones &* UInt64(UInt8(ascii: "\\")))
+            // A byte's high bit is set where the byte is zero (exact up to the first zero byte: borrows only carry up).
+            let quotes = (q &- ones) & ~q & highs
+            let slashes = (b &- ones) & ~b & highs
+            if quotes != 0 {
+                let below = (UInt64(1) << UInt64(quotes.trailingZeroBitCount)) &- 1  // the bytes before the quote
+                let at = i &+ quotes.trailingZeroBitCount / 8
+                return (at, (backslashes | slashes & below) != 0, (flags | word & highs & below) == 0)
+            }
+            backslashes |= slashes
+            flags |= word & highs
+            i &+= 8
+        }
+        var seen: UInt8 = 0
         while i < bytes.count {
             let c = bytes[i]
-            if c == UInt8(ascii: "\"") {
-                index = i + 1
-                return UnsafeRawBufferPointer(rebasing: bytes[start..<i])
-            }
-            if c == UInt8(ascii: "\\") || c >= 0x80 { return nil }
-            i += 1
+            if c == UInt8(ascii: "\"") { return (i, backslashes != 0 || seen & 0x40 != 0, flags == 0 && seen & 0x80 == 0) }
+            seen |= c == UInt8(ascii: "\\") ? 0x40 : c & 0x80
+            i &+= 1
         }
         return nil
     }
@@ -294,19 +398,16 @@ public struct JSONParser {
         index += 1  // opening quote
         let start = index
         // Fast path: no escapes.
-        while index < bytes.count {
-            let c = bytes[index]
-            if c == UInt8(ascii: "\"") {
-                let slice = UnsafeRawBufferPointer(rebasing: bytes[start..<index])
-                index += 1
-                guard let s = String(validatingWireBytes: slice) else {
-                    throw WireError(.invalidUTF8, "invalid UTF-8 in JSON string at byte \(start)")
-                }
-                return s
+        if let plain = scanToQuote(from: start), !plain.hasBackslash {
+            let slice = UnsafeRawBufferPointer(rebasing: bytes[start..<plain.quote])
+            index = plain.quote + 1
+            if plain.isASCII { return String(decoding: slice, as: UTF8.self) }
+            guard let s = String(validatingWireBytes: slice) else {
+                throw WireError(.invalidUTF8, "invalid UTF-8 in JSON string at byte \(start)")
             }
-            if c == UInt8(ascii: "\\") { break }
-            index += 1
+            return s
         }
+        while index < bytes.count, bytes[index] != UInt8(ascii: "\\") { index += 1 }
         guard index < bytes.count else { throw error("unterminated string") }
         // Slow path with escapes: collect UTF-16 code units for \u escapes, bytes otherwise.
         var out: [UInt8] = []

@@ -178,14 +178,19 @@ public struct MessageProperties: Hashable, Sendable, Sequence, ExpressibleByDict
     /// Writes ``encoded`` as UTF-8 at the end of `buffer`, returning the byte count.
     @discardableResult
     func write(into buffer: inout ByteBuffer) -> Int {
-        var written = 0
+        let size = encodedByteCount
+        buffer.writeExactly(size) { write(to: &$0) }
+        return size
+    }
+
+    /// Writes ``encoded`` as UTF-8 (``encodedByteCount`` bytes).
+    func write(to writer: inout RawBytesWriter) {
         for entry in entries {
-            written += buffer.writeString(entry.key)
-            written += buffer.writeInteger(UInt8(0x01))
-            written += buffer.writeString(entry.value)
-            written += buffer.writeInteger(UInt8(0x02))
+            writer.utf8(entry.key)
+            writer.integer(UInt8(0x01))
+            writer.utf8(entry.value)
+            writer.integer(UInt8(0x02))
         }
-        return written
     }
 
     /// Iterates the stored entries in wire order, duplicates included.

@@ -352,34 +352,33 @@ public struct MessageRecord: Hashable, Sendable {
         if bornHost.isIPv6 { flags |= MessageSysFlag.bornHostV6 }
         if storeHost.isIPv6 { flags |= MessageSysFlag.storeHostV6 }
 
-        buffer.reserveCapacity(minimumWritableBytes: size)
-        let start = buffer.writerIndex
-        buffer.writeInteger(Int32(size))
-        buffer.writeInteger(version.magicCode)
-        buffer.writeInteger(bodyCRC)
-        buffer.writeInteger(queueId)
-        buffer.writeInteger(flag)
-        buffer.writeInteger(queueOffset)
-        buffer.writeInteger(commitLogOffset)
-        buffer.writeInteger(flags)
-        buffer.writeInteger(bornTimestamp)
-        buffer.writeBytes(bornHost.ip)
-        buffer.writeInteger(bornHost.port)
-        buffer.writeInteger(storeTimestamp)
-        buffer.writeBytes(storeHost.ip)
-        buffer.writeInteger(storeHost.port)
-        buffer.writeInteger(reconsumeTimes)
-        buffer.writeInteger(preparedTransactionOffset)
-        buffer.writeInteger(Int32(body.readableBytes))
-        buffer.writeImmutableBuffer(body)
-        switch version {
-        case .v1: buffer.writeInteger(UInt8(topicLength))
-        case .v2: buffer.writeInteger(Int16(topicLength))
+        buffer.writeExactly(size) { w in
+            w.integer(Int32(size))
+            w.integer(version.magicCode)
+            w.integer(bodyCRC)
+            w.integer(queueId)
+            w.integer(flag)
+            w.integer(queueOffset)
+            w.integer(commitLogOffset)
+            w.integer(flags)
+            w.integer(bornTimestamp)
+            w.bytes(bornHost.ip)
+            w.integer(bornHost.port)
+            w.integer(storeTimestamp)
+            w.bytes(storeHost.ip)
+            w.integer(storeHost.port)
+            w.integer(reconsumeTimes)
+            w.integer(preparedTransactionOffset)
+            w.integer(Int32(body.readableBytes))
+            w.buffer(body)
+            switch version {
+            case .v1: w.integer(UInt8(topicLength))
+            case .v2: w.integer(Int16(topicLength))
+            }
+            w.utf8(topic)
+            w.integer(Int16(propertiesLength))
+            properties.write(to: &w)
         }
-        buffer.writeString(topic)
-        buffer.writeInteger(Int16(propertiesLength))
-        properties.write(into: &buffer)
-        assert(buffer.writerIndex - start == size)
     }
 
     /// The encoded record in a new buffer.
