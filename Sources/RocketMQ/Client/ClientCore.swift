@@ -45,10 +45,10 @@ final class ClientCore: Sendable {
         var brokerVersions: [String: Int32] = [:]
         /// Addresses of brokers that left the routes recently, probed until this time (ms).
         var probing: [String: (brokerName: String, until: Int64)] = [:]
-        /// Heartbeats under way, by address, with the callers waiting to share their outcome.
-        var heartbeatsInFlight: [String: [CheckedContinuation<Bool, Never>]] = [:]
-        /// The outcome of the last heartbeat of each address (for a caller that arrived as it ended).
-        var lastHeartbeat: [String: Bool] = [:]
+        /// Heartbeats under way, by address.
+        var heartbeats = SharedCalls<Bool>()
+        /// Route requests under way, by topic.
+        var routeFetches = SharedCalls<Result<TopicRouteInfo?, any Error>>()
         /// Connections that became active and have not closed yet.
         var activeConnections: Set<UInt64> = []
         var running = false
@@ -213,7 +213,15 @@ final class ClientCore: Sendable {
     func routeInfo(_ topic: String) async throws -> TopicRouteInfo? {
         if let cached = state.withLock({ $0.routes[topic] }) { return cached }
         addTopic(topic)
-        return try await updateRoute(topic)
+        // Sends that find no route share one request (Java serialises them behind its name-server lock).
+        let outcome = await sharing(topic, in: \.routeFetches, ended: .success(cachedRoute(topic))) {
+            do { return .success(try await updateRoute(topic)) } catch { return .failure(error) }
+        }
+        // The caller that fetched was cancelled: that is not this caller's outcome.
+        if case .failure(let error) = outcome, error is CancellationError, !Task.isCancelled {
+            return try await updateRoute(topic)
+        }
+        return try outcome.get()
     }
 
     func cachedRoute(_ topic: String) -> TopicRouteInfo? { state.withLock { $0.routes[topic] } }
@@ -298,28 +306,27 @@ final class ClientCore: Sendable {
     /// request (so an ACTIVE event during a periodic heartbeat still learns the outcome).
     @discardableResult
     func heartbeat(address: String, data: HeartbeatData? = nil) async -> Bool {
-        let leads = state.withLock { s -> Bool in
-            guard s.heartbeatsInFlight[address] == nil else { return false }
-            s.heartbeatsInFlight[address] = []
-            return true
+        await sharing(address, in: \.heartbeats, ended: false) {
+            await sendHeartbeat(address: address, data: data ?? heartbeatData())
         }
-        guard leads else {
-            return await withCheckedContinuation { (waiter: CheckedContinuation<Bool, Never>) in
-                let ended = state.withLock { s -> Bool? in
-                    guard s.heartbeatsInFlight[address] != nil else { return s.lastHeartbeat[address] ?? false }
-                    s.heartbeatsInFlight[address]?.append(waiter)
-                    return nil
+    }
+
+    /// Runs `call` for `key` unless one is in flight (then waits for its outcome); `fallback` stands in for the
+    /// outcome of a call that ended between the two checks without leaving one.
+    private func sharing<Outcome: Sendable>(
+        _ key: String, in calls: WritableKeyPath<State, SharedCalls<Outcome>>, ended fallback: Outcome,
+        _ call: () async -> Outcome
+    ) async -> Outcome {
+        guard state.withLock({ $0[keyPath: calls].begin(key) }) else {
+            return await withCheckedContinuation { (waiter: CheckedContinuation<Outcome, Never>) in
+                if let ended = state.withLock({ $0[keyPath: calls].join(key, waiter) }) {
+                    waiter.resume(returning: ended ?? fallback)
                 }
-                if let ended { waiter.resume(returning: ended) }
             }
         }
-        let ok = await sendHeartbeat(address: address, data: data ?? heartbeatData())
-        let waiters = state.withLock { s -> [CheckedContinuation<Bool, Never>] in
-            s.lastHeartbeat[address] = ok
-            return s.heartbeatsInFlight.removeValue(forKey: address) ?? []
-        }
-        for w in waiters { w.resume(returning: ok) }
-        return ok
+        let outcome = await call()
+        for waiter in state.withLock({ $0[keyPath: calls].end(key, outcome) }) { waiter.resume(returning: outcome) }
+        return outcome
     }
 
     private func sendHeartbeat(address: String, data: HeartbeatData) async -> Bool {
