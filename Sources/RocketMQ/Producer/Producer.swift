@@ -368,10 +368,13 @@ public final class Producer: Sendable, Service {
         }
         // Round robin, preferring brokers that are available and not the one that just failed.
         var fallback: MessageQueue?
+        var checked: (broker: String, available: Bool)?  // a broker's queues sit together: ask once per broker
         for step in 0..<queues.count {
             let q = queues[(start + step) % queues.count]
             if q.brokerName == lastBroker && queues.contains(where: { $0.brokerName != lastBroker }) { continue }
-            if !configuration.latencyFaultTolerance || core.isBrokerAvailable(q.brokerName) { return q }
+            guard configuration.latencyFaultTolerance else { return q }
+            if checked?.broker != q.brokerName { checked = (q.brokerName, core.isBrokerAvailable(q.brokerName)) }
+            if checked?.available == true { return q }
             if fallback == nil { fallback = q }
         }
         return fallback ?? queues[start % queues.count]

@@ -8,7 +8,7 @@ protocol DirectlyEncodedHeader: Sendable {
     /// About how many bytes the JSON members take (to size buffers once).
     var estimatedJSONByteCount: Int { get }
     /// Writes the members of the JSON `extFields` object, without braces, in Java `HashMap` order.
-    func writeJSONMembers(into writer: inout JSONWriter)
+    func writeJSONMembers(into writer: inout FrameJSONWriter)
     /// The order ROCKETMQ binary encoding writes ``fields`` in.
     var binaryOrder: ExtFields.Order { get }
 }

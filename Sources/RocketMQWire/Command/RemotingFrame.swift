@@ -104,8 +104,23 @@ public enum RemotingFrame {
     // MARK: JSON header
 
     static func writeJSONHeader(_ command: RemotingCommand, into buffer: inout ByteBuffer) {
-        // Escapes (\u0001 → 6 bytes) can still outgrow this; plain headers fit in one allocation.
-        var w = JSONWriter(reservingCapacity: 224 + (command.remark?.utf8.count ?? 0) + (command.extFields?.estimatedJSONByteCount ?? 0))
+        // Straight into the buffer's free space; escapes (\u0001 → 6 bytes) can outgrow the estimate, and then the
+        // header is written again with room for what it needed.
+        var room = 224 + (command.remark?.utf8.count ?? 0) + (command.extFields?.estimatedJSONByteCount ?? 0)
+        while true {
+            var needed: Int?
+            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: room) { region in
+                var w = FrameJSONWriter(region)
+                writeJSONHeader(command, to: &w)
+                if w.overflowed { needed = w.needed }
+                return w.overflowed ? 0 : w.needed
+            }
+            guard let needed else { return }
+            room = needed
+        }
+    }
+
+    private static func writeJSONHeader(_ command: RemotingCommand, to w: inout FrameJSONWriter) {
         w.writeRaw("{\"code\":")
         w.writeInt(command.code)
         if let ext = command.extFields, let direct = ext.direct {
@@ -116,10 +131,10 @@ public enum RemotingFrame {
             w.writeRaw(",\"extFields\":{")
             var first = true
             ext.forEachInJavaHashMapOrder { key, value in
-                if !first { w.bytes.append(UInt8(ascii: ",")) }
+                if !first { w.writeByte(UInt8(ascii: ",")) }
                 first = false
                 w.writeString(key)
-                w.bytes.append(UInt8(ascii: ":"))
+                w.writeByte(UInt8(ascii: ":"))
                 w.writeString(value)
             }
             w.writeRaw("}")
@@ -141,7 +156,6 @@ public enum RemotingFrame {
         w.writeRaw(",\"serializeTypeCurrentRPC\":\"JSON\",\"version\":")
         w.writeInt(command.version)
         w.writeRaw("}")
-        buffer.writeBytes(w.bytes)
     }
 
     /// Reads the header member by member from the bytes (no ``JSONValue`` tree: this runs for every frame), with the

@@ -213,7 +213,7 @@ public struct SendMessageRequestHeader: RPCRequestHeader, Hashable {
 
         /// `a`…`n` in order. Java's `HashMap` puts a one-letter key in the bucket of its code point (97…110), which
         /// at the map's 16 or 32 buckets is 1…14: iteration is alphabetical, whatever fields are present.
-        func writeJSONMembers(into w: inout JSONWriter) {
+        func writeJSONMembers(into w: inout FrameJSONWriter) {
             let h = header
             w.writeRaw("\"a\":")
             w.writeString(h.producerGroup)
@@ -404,7 +404,7 @@ extension SendMessageResponseHeader {
                 + (header.batchUniqId?.utf8.count ?? 0) + (header.recallHandle?.utf8.count ?? 0)
         }
 
-        func writeJSONMembers(into w: inout JSONWriter) {
+        func writeJSONMembers(into w: inout FrameJSONWriter) {
             var first = true
             for member in Self.wireOrder {
                 let text: String?

@@ -1,15 +1,25 @@
 /// Writes JSON the way fastjson does: compact, control characters escaped as `\u00XX` (upper-case hex), and
 /// optionally every non-ASCII character escaped (fastjson's `BrowserCompatible`, used for standard route JSON).
 public struct JSONWriter: Sendable {
+    private var output: JSONByteArray
+
     /// The bytes written so far.
-    public var bytes: [UInt8] = []
+    public var bytes: [UInt8] {
+        get { output.bytes }
+        _modify { yield &output.bytes }
+        set { output.bytes = newValue }
+    }
+
     /// Escape every non-ASCII UTF-16 unit as `\uXXXX` (fastjson `BrowserCompatible`).
-    public var browserCompatible: Bool
+    public var browserCompatible: Bool {
+        get { output.browserCompatible }
+        set { output.browserCompatible = newValue }
+    }
 
     /// Creates a writer.
     public init(browserCompatible: Bool = false, reservingCapacity capacity: Int = 256) {
-        self.browserCompatible = browserCompatible
-        bytes.reserveCapacity(capacity)
+        output = JSONByteArray(browserCompatible: browserCompatible)
+        output.bytes.reserveCapacity(capacity)
     }
 
     /// Serializes `value` into a new byte array.
@@ -19,42 +29,89 @@ public struct JSONWriter: Sendable {
         return writer.bytes
     }
 
-    private static let hexDigits: [UInt8] = Array("0123456789ABCDEF".utf8)
-
     /// Appends raw ASCII text (a literal, key or number) without escaping.
-    public mutating func writeRaw(_ text: StaticString) {
-        text.withUTF8Buffer { bytes.append(contentsOf: $0) }
-    }
+    public mutating func writeRaw(_ text: StaticString) { output.writeRaw(text) }
 
     /// Appends one byte.
     @inline(__always)
-    public mutating func writeByte(_ byte: UInt8) {
-        bytes.append(byte)
+    public mutating func writeByte(_ byte: UInt8) { output.writeByte(byte) }
+
+    /// Appends a decimal integer.
+    public mutating func writeInt<I: BinaryInteger>(_ value: I) { output.writeInt(value) }
+
+    /// Appends `true` or `false`.
+    public mutating func writeBool(_ value: Bool) { output.writeBool(value) }
+
+    /// Appends a quoted, escaped string.
+    public mutating func writeString(_ string: String) { output.writeString(string) }
+
+    /// Appends any value; object members are written in their stored order.
+    public mutating func write(_ value: JSONValue) {
+        switch value {
+        case .null: writeRaw("null")
+        case .bool(let b): if b { writeRaw("true") } else { writeRaw("false") }
+        case .number(let n): bytes.append(contentsOf: n.utf8)
+        case .string(let s): writeString(s)
+        case .array(let elements):
+            bytes.append(UInt8(ascii: "["))
+            for (i, e) in elements.enumerated() {
+                if i > 0 { bytes.append(UInt8(ascii: ",")) }
+                write(e)
+            }
+            bytes.append(UInt8(ascii: "]"))
+        case .object(let members):
+            bytes.append(UInt8(ascii: "{"))
+            for (i, m) in members.enumerated() {
+                if i > 0 { bytes.append(UInt8(ascii: ",")) }
+                write(m.key)
+                bytes.append(UInt8(ascii: ":"))
+                write(m.value)
+            }
+            bytes.append(UInt8(ascii: "}"))
+        }
+    }
+}
+
+/// Where JSON text goes, with fastjson's rules for writing it: the public ``JSONWriter`` (a growing array) and the
+/// frame encoder's ``FrameJSONWriter`` (straight into the outbound buffer) share them.
+protocol JSONTextOutput {
+    /// Escape every non-ASCII UTF-16 unit as `\uXXXX` (fastjson `BrowserCompatible`).
+    var browserCompatible: Bool { get }
+    mutating func writeByte(_ byte: UInt8)
+    mutating func writeBytes(_ bytes: UnsafeRawBufferPointer)
+}
+
+extension JSONTextOutput {
+    /// Appends raw ASCII text (a literal, key or number) without escaping.
+    @inline(__always)
+    mutating func writeRaw(_ text: StaticString) {
+        text.withUTF8Buffer { writeBytes(UnsafeRawBufferPointer($0)) }
     }
 
     /// Appends a decimal integer.
-    public mutating func writeInt<I: BinaryInteger>(_ value: I) {
+    mutating func writeInt<I: BinaryInteger>(_ value: I) {
         guard let value = Int64(exactly: value) else {
-            bytes.append(contentsOf: String(value).utf8)
+            var text = String(value)
+            text.withUTF8 { writeBytes(UnsafeRawBufferPointer($0)) }
             return
         }
-        DecimalText.withDigits(of: value) { bytes.append(contentsOf: $0) }
+        DecimalText.withDigits(of: value) { writeBytes(UnsafeRawBufferPointer($0)) }
     }
 
     /// Appends `true` or `false`.
-    public mutating func writeBool(_ value: Bool) {
+    mutating func writeBool(_ value: Bool) {
         if value { writeRaw("true") } else { writeRaw("false") }
     }
 
     /// Appends a quoted, escaped string.
-    public mutating func writeString(_ string: String) {
-        bytes.append(UInt8(ascii: "\""))
+    mutating func writeString(_ string: String) {
+        writeByte(UInt8(ascii: "\""))
         if browserCompatible {
             // fastjson BrowserCompatible: also escapes '/' and every unit from DEL (0x7F) up.
             for unit in string.utf16 {
                 if unit == 0x2F {
-                    bytes.append(0x5C)
-                    bytes.append(0x2F)
+                    writeByte(0x5C)
+                    writeByte(0x2F)
                 } else if unit < 0x7F {
                     appendEscaped(UInt8(unit))
                 } else {
@@ -86,7 +143,7 @@ public struct JSONWriter: Sendable {
                         i += 1
                         continue
                     }
-                    if run < i { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[run..<i])) }
+                    if run < i { writeBytes(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: utf8[run..<i]))) }
                     switch length {
                     case 1 where b == 0x7F: appendUnicodeEscape(0x7F)
                     case 1: appendEscaped(b)
@@ -96,58 +153,78 @@ public struct JSONWriter: Sendable {
                     i += length
                     run = i
                 }
-                if run < n { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[run..<n])) }
+                if run < n { writeBytes(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: utf8[run..<n]))) }
             }
         }
-        bytes.append(UInt8(ascii: "\""))
+        writeByte(UInt8(ascii: "\""))
     }
 
     private mutating func appendEscaped(_ b: UInt8) {
         switch b {
-        case 0x22: bytes.append(0x5C); bytes.append(0x22)
-        case 0x5C: bytes.append(0x5C); bytes.append(0x5C)
-        case 0x08: bytes.append(0x5C); bytes.append(UInt8(ascii: "b"))
-        case 0x09: bytes.append(0x5C); bytes.append(UInt8(ascii: "t"))
-        case 0x0A: bytes.append(0x5C); bytes.append(UInt8(ascii: "n"))
-        case 0x0C: bytes.append(0x5C); bytes.append(UInt8(ascii: "f"))
-        case 0x0D: bytes.append(0x5C); bytes.append(UInt8(ascii: "r"))
+        case 0x22: writeByte(0x5C); writeByte(0x22)
+        case 0x5C: writeByte(0x5C); writeByte(0x5C)
+        case 0x08: writeByte(0x5C); writeByte(UInt8(ascii: "b"))
+        case 0x09: writeByte(0x5C); writeByte(UInt8(ascii: "t"))
+        case 0x0A: writeByte(0x5C); writeByte(UInt8(ascii: "n"))
+        case 0x0C: writeByte(0x5C); writeByte(UInt8(ascii: "f"))
+        case 0x0D: writeByte(0x5C); writeByte(UInt8(ascii: "r"))
         case 0..<0x20: appendUnicodeEscape(UInt16(b))
-        default: bytes.append(b)
+        default: writeByte(b)
         }
     }
 
     private mutating func appendUnicodeEscape(_ unit: UInt16) {
-        bytes.append(0x5C)
-        bytes.append(UInt8(ascii: "u"))
-        bytes.append(Self.hexDigits[Int(unit >> 12) & 0xF])
-        bytes.append(Self.hexDigits[Int(unit >> 8) & 0xF])
-        bytes.append(Self.hexDigits[Int(unit >> 4) & 0xF])
-        bytes.append(Self.hexDigits[Int(unit) & 0xF])
+        writeByte(0x5C)
+        writeByte(UInt8(ascii: "u"))
+        writeByte(jsonHexDigits[Int(unit >> 12) & 0xF])
+        writeByte(jsonHexDigits[Int(unit >> 8) & 0xF])
+        writeByte(jsonHexDigits[Int(unit >> 4) & 0xF])
+        writeByte(jsonHexDigits[Int(unit) & 0xF])
+    }
+}
+
+private let jsonHexDigits: [UInt8] = Array("0123456789ABCDEF".utf8)
+
+/// JSON text in a growing array.
+struct JSONByteArray: JSONTextOutput, Sendable {
+    var bytes: [UInt8] = []
+    var browserCompatible: Bool
+
+    @inline(__always)
+    mutating func writeByte(_ byte: UInt8) { bytes.append(byte) }
+
+    @inline(__always)
+    mutating func writeBytes(_ raw: UnsafeRawBufferPointer) { bytes.append(contentsOf: raw) }
+}
+
+/// JSON text written straight into a region of the outbound buffer (the remoting header of every frame). Past the
+/// region's end it stops and reports ``overflowed``; the frame encoder then retries with room for ``needed`` bytes.
+struct FrameJSONWriter: JSONTextOutput {
+    var browserCompatible: Bool { false }
+    private let base: UnsafeMutableRawPointer?
+    private let capacity: Int
+    /// Bytes written (or, after an overflow, that would have been).
+    private(set) var needed = 0
+
+    init(_ region: UnsafeMutableRawBufferPointer) {
+        base = region.baseAddress
+        capacity = region.count
     }
 
-    /// Appends any value; object members are written in their stored order.
-    public mutating func write(_ value: JSONValue) {
-        switch value {
-        case .null: writeRaw("null")
-        case .bool(let b): if b { writeRaw("true") } else { writeRaw("false") }
-        case .number(let n): bytes.append(contentsOf: n.utf8)
-        case .string(let s): writeString(s)
-        case .array(let elements):
-            bytes.append(UInt8(ascii: "["))
-            for (i, e) in elements.enumerated() {
-                if i > 0 { bytes.append(UInt8(ascii: ",")) }
-                write(e)
-            }
-            bytes.append(UInt8(ascii: "]"))
-        case .object(let members):
-            bytes.append(UInt8(ascii: "{"))
-            for (i, m) in members.enumerated() {
-                if i > 0 { bytes.append(UInt8(ascii: ",")) }
-                write(m.key)
-                bytes.append(UInt8(ascii: ":"))
-                write(m.value)
-            }
-            bytes.append(UInt8(ascii: "}"))
+    /// Whether the text did not fit.
+    var overflowed: Bool { needed > capacity }
+
+    @inline(__always)
+    mutating func writeByte(_ byte: UInt8) {
+        if needed < capacity, let base { base.storeBytes(of: byte, toByteOffset: needed, as: UInt8.self) }
+        needed += 1
+    }
+
+    @inline(__always)
+    mutating func writeBytes(_ raw: UnsafeRawBufferPointer) {
+        if needed + raw.count <= capacity, let base, let source = raw.baseAddress {
+            (base + needed).copyMemory(from: source, byteCount: raw.count)
         }
+        needed += raw.count
     }
 }
