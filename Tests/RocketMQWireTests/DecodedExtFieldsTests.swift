@@ -139,4 +139,26 @@ struct DecodedExtFieldsTests {
             }
         }
     }
+
+    /// The frame's header writer skips plain bytes eight at a time: put every character fastjson escapes at each
+    /// position and compare the frame's bytes with the array-backed writer's, and the decoded text with the input.
+    @Test func headerStringsEncodeWhateverSitsAtEachPosition() throws {
+        let specials = ["\"", "\\", "\u{1}", "\u{1F}", "\u{7F}", "\u{85}", "\u{2028}", "é", "€", "😀", "\n"]
+        for length in 0...18 {
+            for position in 0...length {
+                for special in specials {
+                    let text = String(repeating: "a", count: position) + special + String(repeating: "b", count: length - position)
+                    let command = RemotingCommand(code: 11, remark: text, extFields: ["k": text])
+                    let frame = try RemotingFrame.encode(command)
+                    var writer = JSONWriter()
+                    writer.writeString(text)
+                    let quoted = writer.bytes
+                    let bytes = Array(frame.readableBytesView)
+                    #expect(bytes.count > quoted.count && bytes.indices.contains { bytes[$0...].starts(with: quoted) })
+                    let decoded = try RemotingFrame.decodeWithLengthPrefix(frame)
+                    #expect(decoded.extFields?["k"] == text && decoded.remark == text)
+                }
+            }
+        }
+    }
 }

@@ -111,4 +111,25 @@ struct MessageHostTests {
             #expect(MessageHost(text) == nil, "\(text)")
         }
     }
+
+    @Test func validationCatchesABadEntryHoweverItArrived() throws {
+        var parsed = MessageProperties(parsing: "UNIQ_KEY\u{1}ABC\u{2}WAIT\u{1}true\u{2}")
+        try parsed.validate()
+        parsed["CLUSTER"] = "DefaultCluster"
+        try parsed.validate()
+        parsed["TAGS"] = "a\u{2}b"
+        #expect(throws: WireError.self) { try parsed.validate() }
+        parsed["TAGS"] = nil
+        try parsed.validate()  // still checked in full: stays correct, only slower
+
+        var appended = MessageProperties(parsing: "A\u{1}1\u{2}")
+        appended.append(key: "bad\u{1}name", value: "v")
+        #expect(throws: WireError.self) { try appended.validate() }
+        var emptyName = MessageProperties(parsing: "A\u{1}1\u{2}")
+        emptyName[""] = "v"
+        #expect(throws: WireError.self) { try emptyName.validate() }
+        #expect(throws: WireError.self) { try MessageProperties([("k", "x\u{2}")]).validate() }
+        // Equality ignores how the entries were checked.
+        #expect(MessageProperties(parsing: "A\u{1}1\u{2}") == MessageProperties([("A", "1")]))
+    }
 }

@@ -368,12 +368,21 @@ public final class Producer: Sendable, Service {
         }
         // Round robin, preferring brokers that are available and not the one that just failed.
         var fallback: MessageQueue?
-        var checked: (broker: String, available: Bool)?  // a broker's queues sit together: ask once per broker
+        // Availability asked once per broker (the last two brokers remembered: queues alternate between them).
+        var checked: (broker: String, available: Bool)?
+        var checkedBefore: (broker: String, available: Bool)?
         for step in 0..<queues.count {
             let q = queues[(start + step) % queues.count]
             if q.brokerName == lastBroker && queues.contains(where: { $0.brokerName != lastBroker }) { continue }
             guard configuration.latencyFaultTolerance else { return q }
-            if checked?.broker != q.brokerName { checked = (q.brokerName, core.isBrokerAvailable(q.brokerName)) }
+            if checked?.broker != q.brokerName {
+                if checkedBefore?.broker == q.brokerName {
+                    swap(&checked, &checkedBefore)
+                } else {
+                    checkedBefore = checked
+                    checked = (q.brokerName, core.isBrokerAvailable(q.brokerName))
+                }
+            }
             if checked?.available == true { return q }
             if fallback == nil { fallback = q }
         }

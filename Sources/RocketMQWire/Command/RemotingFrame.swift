@@ -226,7 +226,11 @@ public enum RemotingFrame {
         if let range = extFieldsRange,
             let json = header.getSlice(at: header.readerIndex + range.lowerBound, length: range.count)
         {
-            command.extFields = ExtFields(json: json)
+            // Kept as bytes where a one-pass decoder reads them (sends, and answers: a send's is the hot one);
+            // decoded now for other requests, whose headers look up field after field.
+            let keepsBytes = command.isResponse || command.code == RequestCode.sendMessageV2.rawValue
+                || command.code == RequestCode.sendBatchMessage.rawValue
+            command.extFields = keepsBytes ? ExtFields(json: json) : ExtFields.decoding(json: json)
         }
         return command
     }

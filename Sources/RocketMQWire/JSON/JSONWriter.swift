@@ -128,6 +128,11 @@ extension JSONTextOutput {
                 var run = 0
                 var i = 0
                 while i < n {
+                    // Eight bytes at a time while none needs a look (header strings are mostly plain).
+                    while i &+ 8 <= n, let base = utf8.baseAddress, !Self.needsEscapeCheck(UnsafeRawPointer(base + i)) {
+                        i &+= 8
+                    }
+                    guard i < n else { break }
                     let b = utf8[i]
                     let length: Int
                     if b >= 0x20 && b != 0x22 && b != 0x5C && b < 0x7F {
@@ -157,6 +162,19 @@ extension JSONTextOutput {
             }
         }
         writeByte(UInt8(ascii: "\""))
+    }
+
+    /// Whether any of the eight bytes at `p` is a control character, `"`, `\\`, DEL or non-ASCII.
+    @inline(__always)
+    private static func needsEscapeCheck(_ p: UnsafeRawPointer) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        let w = p.loadUnaligned(as: UInt64.self)
+        // High bit set in a byte that is zero / below 0x20 (exact when any is: borrows only carry upwards).
+        func zero(_ x: UInt64) -> UInt64 { (x &- ones) & ~x & highs }
+        let control = (w &- ones &* 0x20) & ~w & highs
+        let special = zero(w ^ (ones &* 0x22)) | zero(w ^ (ones &* 0x5C)) | zero(w ^ (ones &* 0x7F))
+        return (control | special | w & highs) != 0
     }
 
     private mutating func appendEscaped(_ b: UInt8) {

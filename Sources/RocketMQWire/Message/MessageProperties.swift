@@ -16,6 +16,9 @@ public struct MessageProperties: Hashable, Sendable, Sequence, ExpressibleByDict
     }
 
     private(set) var entries: [Entry]
+    /// Whether an entry may break the format (``validate()`` must look): not for parsed entries, which cannot, nor
+    /// for entries checked as they were set.
+    private var mayBeMalformed = false
 
     /// No properties.
     public init() { entries = [] }
@@ -23,11 +26,13 @@ public struct MessageProperties: Hashable, Sendable, Sequence, ExpressibleByDict
     /// The given pairs, in order (duplicates kept; the last one wins on lookup).
     public init<S: Sequence>(_ pairs: S) where S.Element == (String, String) {
         entries = pairs.map { Entry(key: $0.0, value: $0.1) }
+        mayBeMalformed = true
     }
 
     /// The literal's pairs, in order.
     public init(dictionaryLiteral elements: (String, String)...) {
         entries = elements.map { Entry(key: $0.0, value: $0.1) }
+        mayBeMalformed = true
     }
 
     /// Parses a properties string with Java's rules (malformed segments are skipped, never an error).
@@ -80,23 +85,29 @@ public struct MessageProperties: Hashable, Sendable, Sequence, ExpressibleByDict
     /// The names in wire order, duplicates included.
     public var keys: [String] { entries.map(\.key) }
 
+    /// Key equality with the length compared first: most keys differ in length, and a length is read in place
+    /// where `==` on two long strings takes the general comparison.
+    @inline(__always)
+    private static func same(_ a: String, _ b: String) -> Bool { a.utf8.count == b.utf8.count && a == b }
+
     /// The value Java would read for `key` (the last one on duplicates). Setting a value replaces the first entry
     /// with that name in place and drops later duplicates, or appends; setting `nil` removes every entry of the name.
     public subscript(key: String) -> String? {
         get {
             var i = entries.count - 1
             while i >= 0 {
-                if entries[i].key == key { return entries[i].value }
+                if Self.same(entries[i].key, key) { return entries[i].value }
                 i -= 1
             }
             return nil
         }
         set {
             guard let newValue else {
-                entries.removeAll { $0.key == key }
+                entries.removeAll { Self.same($0.key, key) }
                 return
             }
-            guard let first = entries.firstIndex(where: { $0.key == key }) else {
+            if !mayBeMalformed && !Self.isWellFormed(key: key, value: newValue) { mayBeMalformed = true }
+            guard let first = entries.firstIndex(where: { Self.same($0.key, key) }) else {
                 // A message carries a handful of properties: one allocation instead of growing 1, 2, 4, 8.
                 if entries.capacity == 0 { entries.reserveCapacity(8) }
                 entries.append(Entry(key: key, value: newValue))
@@ -106,7 +117,7 @@ public struct MessageProperties: Hashable, Sendable, Sequence, ExpressibleByDict
             if first + 1 < entries.count {
                 var i = entries.count - 1
                 while i > first {
-                    if entries[i].key == key { entries.remove(at: i) }
+                    if Self.same(entries[i].key, key) { entries.remove(at: i) }
                     i -= 1
                 }
             }
@@ -124,6 +135,7 @@ public struct MessageProperties: Hashable, Sendable, Sequence, ExpressibleByDict
     /// Appends an entry without looking for an existing one (how the broker appends CLUSTER and the batch's
     /// properties after an inner message's own, PROTOCOL.md §0 item 11).
     public mutating func append(key: String, value: String) {
+        if !mayBeMalformed && !Self.isWellFormed(key: key, value: value) { mayBeMalformed = true }
         entries.append(Entry(key: key, value: value))
     }
 
@@ -156,6 +168,7 @@ public struct MessageProperties: Hashable, Sendable, Sequence, ExpressibleByDict
     /// Checks that the entries can be written without corrupting the string: names non-empty without `\u{1}` or
     /// `\u{2}`, values without `\u{2}`. (An empty value is written, as Java does, but Java's reader drops it.)
     public func validate() throws {
+        guard mayBeMalformed else { return }
         for entry in entries {
             guard !entry.key.isEmpty, !Self.contains(entry.key, separatorsFrom: 0x01) else {
                 throw WireError(.unencodable, "property name \(entry.key.debugDescription) is empty or holds a separator")
@@ -165,6 +178,16 @@ public struct MessageProperties: Hashable, Sendable, Sequence, ExpressibleByDict
             }
         }
     }
+
+    /// Whether the entry can be written as is (what ``validate()`` checks).
+    private static func isWellFormed(key: String, value: String) -> Bool {
+        !key.isEmpty && !contains(key, separatorsFrom: 0x01) && !contains(value, separatorsFrom: 0x02)
+    }
+
+    /// Entries compare and hash by their content only.
+    public static func == (lhs: MessageProperties, rhs: MessageProperties) -> Bool { lhs.entries == rhs.entries }
+
+    public func hash(into hasher: inout Hasher) { hasher.combine(entries) }
 
     /// Whether `text` holds a byte in `lowest...0x02` (a separator), in one pass over its contiguous UTF-8.
     private static func contains(_ text: String, separatorsFrom lowest: UInt8) -> Bool {

@@ -96,7 +96,7 @@ extension MockBroker {
                     if firstOffset < 0 { firstOffset = record.queueOffset }
                     ids.append(record.offsetMessageID)
                 }
-                wake.append(QueueKey(topic: topicName, queueId: queueId))
+                if s.anyHolds { wake.append(QueueKey(topic: topicName, queueId: queueId)) }
                 return .success(sendResponse(
                     to: request, msgId: ids.joined(separator: ","), queueId: queueId, queueOffset: firstOffset,
                     transactionId: properties[MessageProperty.uniqueKey]))
@@ -161,7 +161,7 @@ extension MockBroker {
             } else if let realTopic, let deliverAfter {
                 scheduleDelivery(&s, of: record, to: realTopic, after: deliverAfter)
             } else {
-                wake.append(QueueKey(topic: topicName, queueId: queueId))
+                if s.anyHolds { wake.append(QueueKey(topic: topicName, queueId: queueId)) }
             }
             return .success(sendResponse(
                 to: request, msgId: record.offsetMessageID, queueId: isHalf ? requestedQueueId : queueId,

@@ -96,7 +96,7 @@ final class MessageStore {
             guard let slice = whole.getSlice(at: start, length: encodedLength),
                 record.commitLogOffset == Int64(goodLength)
             else { break }
-            index(record: record, encoded: slice)
+            index(record: record, encoded: slice, position: queues[QueueKey(topic: record.topic, queueId: record.queueId)]?.count ?? 0)
             goodLength += encodedLength
         }
         if goodLength < data.count {
@@ -105,12 +105,13 @@ final class MessageStore {
         nextCommitLogOffset = Int64(goodLength)
     }
 
-    private func index(record: MessageRecord, encoded: ByteBuffer) {
+    /// Files `record` as entry `position` of its queue.
+    private func index(record: MessageRecord, encoded: ByteBuffer, position: Int) {
         let key = QueueKey(topic: record.topic, queueId: record.queueId)
         let entry = Entry(
             record: encoded, commitLogOffset: record.commitLogOffset,
             tagsCode: Self.tagsCode(record.properties[MessageProperty.tags]), storeTimestamp: record.storeTimestamp)
-        byCommitLogOffset[record.commitLogOffset] = (key, queues[key]?.count ?? 0)
+        byCommitLogOffset[record.commitLogOffset] = (key, position)
         messageIndex.add(record)
         // Appended in place: copying the queue out and back would copy every entry on every message (O(n) each).
         queues[key, default: []].append(entry)
@@ -133,7 +134,7 @@ final class MessageStore {
         try record.encode(into: &buffer)
         try file?.append(buffer.readableBytesView)
         nextCommitLogOffset += Int64(buffer.readableBytes)
-        index(record: record, encoded: buffer)
+        index(record: record, encoded: buffer, position: Int(record.queueOffset))
         // Counted at the latest store time seen (a committed half message keeps its older store time).
         latestStoreTimestamp = max(latestStoreTimestamp, storeTimestamp)
         putRates[record.topic, default: RateCounter()].add(1, nowMillis: latestStoreTimestamp)

@@ -39,6 +39,9 @@ public final class MockBroker: RequestProcessor, Sendable {
         var getRates: [String: RateCounter] = [:]
         var locks: LockTable
         var holds: [QueueKey: [HeldPull]] = [:]
+        /// Whether any pull or pop request is held: a store wakes holds only then (no lock taken again per message
+        /// otherwise). Checked under the same lock as the store, so a hold placed later still sees the message.
+        var anyHolds: Bool { !holds.isEmpty || !pop.holds.isEmpty }
         /// Transactions pending and ended, derived from the store at start (``rebuildTransactions()``).
         var transactions = TransactionTable()
         /// Parked (delayed, retried, timer) messages already delivered to their real topic.
