@@ -97,6 +97,13 @@ func fuzzFrames(_ payload: UnsafeRawBufferPointer, asStream: Bool) {
 func roundTrip(_ command: RemotingCommand) {
     _ = try? RemotingFrame.encode(command)
     let fields = command.extFields ?? ExtFields()
+    // Fields still backed by the frame's JSON: every way of reading them (lookups, entries, the one-pass decoders).
+    _ = fields.dictionary
+    _ = fields["a"]
+    _ = try? SendMessageRequestHeader(v2Fields: fields)
+    var changed = fields
+    changed["fuzz"] = "1"
+    _ = try? RemotingFrame.encode(RemotingCommand(code: command.code, extFields: changed))
     for type in headerTypes {
         if let header = try? type.init(fields: fields) { _ = header.wireFields(for: command.serializeType) }
     }

@@ -219,30 +219,18 @@ struct JSONByteArray: JSONTextOutput, Sendable {
 /// region's end it stops and reports ``overflowed``; the frame encoder then retries with room for ``needed`` bytes.
 struct FrameJSONWriter: JSONTextOutput {
     var browserCompatible: Bool { false }
-    private let base: UnsafeMutableRawPointer?
-    private let capacity: Int
+    private var region: RawBytesWriter
+
+    init(_ region: UnsafeMutableRawBufferPointer) { self.region = RawBytesWriter(region) }
+
     /// Bytes written (or, after an overflow, that would have been).
-    private(set) var needed = 0
-
-    init(_ region: UnsafeMutableRawBufferPointer) {
-        base = region.baseAddress
-        capacity = region.count
-    }
-
+    var needed: Int { region.count }
     /// Whether the text did not fit.
-    var overflowed: Bool { needed > capacity }
+    var overflowed: Bool { region.overflowed }
 
     @inline(__always)
-    mutating func writeByte(_ byte: UInt8) {
-        if needed < capacity, let base { base.storeBytes(of: byte, toByteOffset: needed, as: UInt8.self) }
-        needed += 1
-    }
+    mutating func writeByte(_ byte: UInt8) { region.integer(byte) }
 
     @inline(__always)
-    mutating func writeBytes(_ raw: UnsafeRawBufferPointer) {
-        if needed + raw.count <= capacity, let base, let source = raw.baseAddress {
-            (base + needed).copyMemory(from: source, byteCount: raw.count)
-        }
-        needed += raw.count
-    }
+    mutating func writeBytes(_ raw: UnsafeRawBufferPointer) { region.bytes(raw) }
 }

@@ -1,11 +1,12 @@
 import NIOCore
 
 /// Writes big-endian integers and byte runs through a pointer into space reserved beforehand: one capacity check for
-/// a whole record instead of one per field (a stored message has twenty fields).
+/// a whole record instead of one per field (a stored message has twenty fields). Past the end it writes nothing and
+/// only counts, so a caller that could not size the space exactly (a JSON header with escapes) can retry with more.
 struct RawBytesWriter {
     private let base: UnsafeMutableRawPointer?
     private let capacity: Int
-    /// Bytes written so far.
+    /// Bytes written so far (after an overflow: that would have been).
     private(set) var count = 0
 
     init(_ buffer: UnsafeMutableRawBufferPointer) {
@@ -13,23 +14,26 @@ struct RawBytesWriter {
         capacity = buffer.count
     }
 
-    /// Where the next `size` bytes go; writing past the reserved space is a programming error.
+    /// Whether something did not fit.
+    var overflowed: Bool { count > capacity }
+
+    /// Where the next `size` bytes go, or `nil` past the reserved space (they are counted all the same).
     @inline(__always)
-    private mutating func claim(_ size: Int) -> UnsafeMutableRawPointer {
-        guard let base, count + size <= capacity else { preconditionFailure("RawBytesWriter: \(size) bytes past the reserved \(capacity)") }
+    private mutating func claim(_ size: Int) -> UnsafeMutableRawPointer? {
         defer { count += size }
+        guard let base, count + size <= capacity else { return nil }
         return base + count
     }
 
     @inline(__always)
     mutating func integer<T: FixedWidthInteger>(_ value: T) {
-        claim(MemoryLayout<T>.size).storeBytes(of: value.bigEndian, as: T.self)
+        claim(MemoryLayout<T>.size)?.storeBytes(of: value.bigEndian, as: T.self)
     }
 
     @inline(__always)
     mutating func bytes(_ raw: UnsafeRawBufferPointer) {
         guard let source = raw.baseAddress, raw.count > 0 else { return }
-        claim(raw.count).copyMemory(from: source, byteCount: raw.count)
+        claim(raw.count)?.copyMemory(from: source, byteCount: raw.count)
     }
 
     @inline(__always)
@@ -50,7 +54,7 @@ struct RawBytesWriter {
 }
 
 extension ByteBuffer {
-    /// Appends exactly `size` bytes written by `body` (which must write them all).
+    /// Appends exactly `size` bytes written by `body` (which must write them all, and no more).
     @inline(__always)
     mutating func writeExactly(_ size: Int, _ body: (inout RawBytesWriter) -> Void) {
         writeWithUnsafeMutableBytes(minimumWritableBytes: size) { region in
