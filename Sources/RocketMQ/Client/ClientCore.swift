@@ -147,25 +147,6 @@ final class ClientCore: Sendable {
 
     // MARK: routes and the broker address table
 
-    /// Fetches `topic`'s route from the name server; nil when the topic does not exist there.
-    func fetchRoute(_ topic: String) async throws -> TopicRouteData? {
-        let request = RemotingCommand.request(.getRouteInfoByTopic, extFields: GetRouteInfoRequestHeader(topic: topic).fields)
-        let response = try await invokeNameServer(request)
-        switch response.responseCode {
-        case .success:
-            guard let body = response.body else {
-                throw RocketMQError(.protocolError, "route response for \(topic) has no body")
-            }
-            do { return try TopicRouteData(buffer: body) } catch {
-                throw RocketMQError(.protocolError, "undecodable route for \(topic): \(error)")
-            }
-        case .topicNotExist:
-            return nil
-        default:
-            throw RocketMQError(.brokerError, response.remark ?? "route request failed", responseCode: response.code, isRetryable: true)
-        }
-    }
-
     /// Refreshes `topic`'s route and the broker address table; returns the new route info (nil: no such topic).
     @discardableResult
     func updateRoute(_ topic: String) async throws -> TopicRouteInfo? {
