@@ -49,6 +49,8 @@ public struct JSONParser {
         WireError(.malformedJSON, "\(what) at byte \(index)")
     }
 
+    // Inlined: called between every two tokens, and compact JSON (all that fastjson writes) has no whitespace.
+    @inline(__always)
     mutating func skipWhitespace() {
         while index < bytes.count {
             switch bytes[index] {
@@ -58,12 +60,16 @@ public struct JSONParser {
         }
     }
 
+    @inline(__always)
     func peek() -> UInt8? { index < bytes.count ? bytes[index] : nil }
 
+    @inline(__always)
     private mutating func expect(_ byte: UInt8) throws {
-        guard peek() == byte else { throw error("expected '\(Character(Unicode.Scalar(byte)))'") }
+        guard peek() == byte else { throw unexpected(byte) }
         index += 1
     }
+
+    private func unexpected(_ byte: UInt8) -> WireError { error("expected '\(Character(Unicode.Scalar(byte)))'") }
 
     mutating func parseValue() throws -> JSONValue {
         guard let c = peek() else { throw error("unexpected end of input") }
@@ -187,6 +193,38 @@ public struct JSONParser {
         default: throw error("unexpected character 0x\(String(c, radix: 16))")
         }
         return true
+    }
+
+    /// Moves past the object at the current position, checking it as ``readObject(matchingKeys:_:)`` reads it, for
+    /// an object whose keys must be strings (or numbers) and whose values must be scalars or `null` (a remoting
+    /// header's extFields): one tight loop, nothing built.
+    mutating func skipFlatObject() throws {
+        guard peek() == UInt8(ascii: "{") else { throw error("expected an object") }
+        index += 1
+        skipWhitespace()
+        if peek() == UInt8(ascii: "}") {
+            index += 1
+            return
+        }
+        while true {
+            skipWhitespace()
+            switch peek() ?? 0 {
+            case UInt8(ascii: "\""): try skipString()
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try scanNumber()  // fastjson: number keys
+            case UInt8(ascii: "{"): throw error("object key in a flat object")
+            default: throw error("expected an object key")
+            }
+            skipWhitespace()
+            try expect(UInt8(ascii: ":"))
+            skipWhitespace()
+            guard try skipScalar() else { throw error("value in a flat object is not a scalar") }
+            skipWhitespace()
+            guard let c = peek() else { throw error("unterminated object") }
+            index += 1
+            if c == UInt8(ascii: ",") { continue }
+            if c == UInt8(ascii: "}") { return }
+            throw error("expected ',' or '}'")
+        }
     }
 
     /// Moves past the string at the current position, checking what ``parseString()`` checks (escapes, UTF-8) without
