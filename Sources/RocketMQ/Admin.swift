@@ -30,7 +30,7 @@ public final class Admin: Sendable {
 
     /// The topic's route, or nil when the name server does not know it.
     public func route(topic: String) async throws -> TopicRouteData? {
-        do { return try await core.fetchRoute(core.configuration.wrap(topic)) } catch { throw Producer.map(error) }
+        do { return try await core.fetchRoute(core.wrap(topic)) } catch { throw Producer.map(error) }
     }
 
     /// The topic's route as (standard) JSON text, or nil.
@@ -41,7 +41,7 @@ public final class Admin: Sendable {
 
     /// Min, max and (for `group`) committed offsets of every readable queue of `topic`.
     public func queueOffsets(topic: String, group: String? = nil) async throws -> [QueueOffsets] {
-        let wrapped = core.configuration.wrap(topic)
+        let wrapped = core.wrap(topic)
         guard let info = try await core.routeInfo(wrapped) else {
             throw RocketMQError(.topicNotFound, "no route for topic \(topic)")
         }
@@ -55,7 +55,7 @@ public final class Admin: Sendable {
             if let group {
                 // Without setZeroIfNotFound=false a broker answers 0 for a group that never committed while the queue still
                 // starts at offset 0 in memory; an admin view must show "no committed offset" instead.
-                let fields = q.merged(["consumerGroup": core.configuration.wrap(group), "setZeroIfNotFound": "false"])
+                let fields = q.merged(["consumerGroup": core.wrap(group), "setZeroIfNotFound": "false"])
                 let r = try await core.invoke(.request(.queryConsumerOffset, extFields: fields), address: address, timeout: core.configuration.requestTimeout)
                 if r.responseCode == .success { committed = r.field("offset").flatMap { Int64($0) } }
             }
@@ -82,7 +82,7 @@ public final class Admin: Sendable {
         let targets = addresses.filter { brokers == nil || brokers?.contains($0.key) == true }
         guard !targets.isEmpty else { throw RocketMQError(.invalidArgument, "no such broker in the cluster") }
         let fields: ExtFields = [
-            "topic": core.configuration.wrap(topic), "defaultTopic": "TBW102", "readQueueNums": String(queues),
+            "topic": core.wrap(topic), "defaultTopic": "TBW102", "readQueueNums": String(queues),
             "writeQueueNums": String(queues), "perm": "6", "topicFilterType": "SINGLE_TAG", "topicSysFlag": "0", "order": "false",
         ]
         for (name, address) in targets.sorted(by: { $0.key < $1.key }) {

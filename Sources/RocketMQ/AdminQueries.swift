@@ -125,8 +125,8 @@ extension Admin {
     ) async throws -> [ReceivedMessage] {
         guard !key.isEmpty else { throw RocketMQError(.invalidArgument, "the key is empty") }
         guard maxCount > 0 else { throw RocketMQError(.invalidArgument, "maxCount must be positive") }
-        let wrapped = core.configuration.wrap(topic)
-        let shown = core.configuration.unwrap(wrapped)
+        let wrapped = core.wrap(topic)
+        let shown = core.unwrap(wrapped)
         var fields = QueryMessageRequestHeader(topic: wrapped, key: key, maxNum: maxCount, beginTimestamp: begin, endTimestamp: end).fields
         if uniqueKey { fields[QueryMessageRequestHeader.uniqueKeyQueryField] = "true" }
         // Every broker at once with three times the request timeout; a broker that fails is skipped unless all do
@@ -177,8 +177,8 @@ extension Admin {
         let body = (try? record.decompressedBody()) ?? record.body
         var message = ReceivedMessage(
             record: record, queue: MessageQueue(topic: record.topic, brokerName: brokerName, queueId: record.queueId), body: body)
-        message.topic = core.configuration.unwrap(message.topic)
-        message.queue.topic = core.configuration.unwrap(message.queue.topic)
+        message.topic = core.unwrap(message.topic)
+        message.queue.topic = core.unwrap(message.queue.topic)
         return message
     }
 
@@ -191,7 +191,7 @@ extension Admin {
     ///   broker has offsets of the group and none of its members is connected, BROADCAST_CONSUMPTION for a
     ///   broadcasting group (as Java's admin).
     public func progress(group: String, topic: String? = nil) async throws -> GroupProgress {
-        let wrappedGroup = core.configuration.wrap(group)
+        let wrappedGroup = core.wrap(group)
         let header = GetConsumeStatsRequestHeader(consumerGroup: wrappedGroup, topic: topic.map(core.configuration.wrap))
         var queues: [QueueProgress] = []
         var tps = 0.0
@@ -209,7 +209,7 @@ extension Admin {
             tps += stats.consumeTps
             for (queue, offsets) in stats.offsetTable {
                 queues.append(QueueProgress(
-                    queue: MessageQueue(topic: core.configuration.unwrap(queue.topic), brokerName: queue.brokerName, queueId: queue.queueId),
+                    queue: MessageQueue(topic: core.unwrap(queue.topic), brokerName: queue.brokerName, queueId: queue.queueId),
                     brokerOffset: offsets.brokerOffset, consumerOffset: offsets.consumerOffset, pullOffset: offsets.pullOffset,
                     lastConsumeTimestamp: offsets.lastTimestamp))
             }
@@ -239,7 +239,7 @@ extension Admin {
     ///
     /// - Throws: ``RocketMQError`` `brokerError` (the broker's "the consumer group not online") when none has it.
     public func connections(group: String) async throws -> GroupConnections {
-        let wrappedGroup = core.configuration.wrap(group)
+        let wrappedGroup = core.wrap(group)
         let header = GetConsumerConnectionListRequestHeader(consumerGroup: wrappedGroup)
         var firstRefusal: RocketMQError?
         for (broker, address) in try await groupBrokers(wrappedGroup) {
@@ -253,7 +253,7 @@ extension Admin {
                 throw RocketMQError(.brokerError, "\(broker): undecodable connection list: \(error)")
             }
             var subscriptions: [String: String] = [:]
-            for (topic, data) in connection.subscriptionTable { subscriptions[core.configuration.unwrap(topic)] = data.subString }
+            for (topic, data) in connection.subscriptionTable { subscriptions[core.unwrap(topic)] = data.subString }
             return GroupConnections(
                 group: group,
                 clients: connection.connectionSet.map {
@@ -280,14 +280,14 @@ extension Admin {
         do { list = try TopicList(buffer: body) } catch {
             throw RocketMQError(.brokerError, "undecodable topic list: \(error)")
         }
-        let names = list.topicList.filter { core.configuration.namespace == nil || core.configuration.wrap(core.configuration.unwrap($0)) == $0 }
+        let names = list.topicList.filter { core.configuration.namespace == nil || core.wrap(core.unwrap($0)) == $0 }
         return names.map(core.configuration.unwrap).sorted()
     }
 
     /// Min and max offsets and last update time of every queue of `topic` (GET_TOPIC_STATS_INFO on each of its
     /// brokers, as `mqadmin topicStatus`).
     public func stats(topic: String) async throws -> [QueueStats] {
-        let wrapped = core.configuration.wrap(topic)
+        let wrapped = core.wrap(topic)
         var result: [QueueStats] = []
         for (broker, address) in try await brokersOf(wrapped) {
             let response = try await ask(.request(.getTopicStatsInfo, extFields: GetTopicStatsInfoRequestHeader(topic: wrapped).fields), address)
@@ -313,7 +313,7 @@ extension Admin {
     private func brokersOf(_ topic: String) async throws -> [(String, String)] {
         let route: TopicRouteData?
         do { route = try await core.fetchRoute(topic) } catch { throw Producer.map(error) }
-        guard let route else { throw RocketMQError(.topicNotFound, "no route for topic \(core.configuration.unwrap(topic))") }
+        guard let route else { throw RocketMQError(.topicNotFound, "no route for topic \(core.unwrap(topic))") }
         // The master, else any slave (Java's BrokerData.selectBrokerAddr).
         return route.brokerDatas.compactMap { b in
             (b.brokerAddrs[0] ?? b.brokerAddrs.sorted { $0.key < $1.key }.first?.value).map { (b.brokerName, $0) }

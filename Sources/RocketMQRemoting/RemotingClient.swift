@@ -128,8 +128,11 @@ public final class RemotingClient: Sendable {
     /// there with a new opaque and the **remaining** time. A second GO_AWAY fails with the retryable
     /// ``RemotingError/Kind/goAway`` and marks the address draining (see ``isDraining(address:)``).
     public func invoke(_ request: RemotingCommand, address: String, timeout: Duration? = nil) async throws -> RemotingCommand {
-        let deadline = clock.now + TimeAmount(timeout ?? configuration.defaultRequestTimeout)
-        let connection = try await acquire(address: address, deadline: deadline)
+        let deadline = clock.now + .nanoseconds((timeout ?? configuration.defaultRequestTimeout).wholeNanoseconds)
+        // An open connection is taken without a suspension point (an async call allocates a frame per request).
+        let action = acquireAction(address: address)
+        let connection: RemotingConnection
+        if case .use(let open) = action { connection = open } else { connection = try await acquire(action, address: address, deadline: deadline) }
         let response = try await connection.send(request, deadline: deadline)
         guard response.code == ResponseCode.goAway.rawValue else {
             noteNormalAnswer(on: connection)
@@ -141,7 +144,7 @@ public final class RemotingClient: Sendable {
     /// Sends `request` to `address` as oneway (flag bit 1): no response is awaited; returns once the request has
     /// been written to the socket. `timeout` bounds getting a connection.
     public func invokeOneway(_ request: RemotingCommand, address: String, timeout: Duration? = nil) async throws {
-        let deadline = clock.now + TimeAmount(timeout ?? configuration.defaultRequestTimeout)
+        let deadline = clock.now + .nanoseconds((timeout ?? configuration.defaultRequestTimeout).wholeNanoseconds)
         let connection = try await acquire(address: address, deadline: deadline)
         guard clock.now < deadline else {
             throw RemotingError(.timeout, address: address, "deadline passed while connecting")
@@ -197,8 +200,19 @@ public final class RemotingClient: Sendable {
     }
 
     func acquire(address: String, deadline: NIODeadline) async throws -> RemotingConnection {
+        try await acquire(acquireAction(address: address), address: address, deadline: deadline)
+    }
+
+    /// What the connection table says to do for a request to `address` (use, wait, connect or fail).
+    private func acquireAction(address: String) -> Table.AcquireAction {
         let now = clock.now
-        let action = table.withLockedValue { $0.acquire(address: address, now: now, makeAttempt: makeAttempt) }
+        return table.withLockedValue { $0.acquire(address: address, now: now, makeAttempt: makeAttempt) }
+    }
+
+    private func acquire(
+        _ action: Table.AcquireAction,
+        address: String, deadline: NIODeadline
+    ) async throws -> RemotingConnection {
         switch action {
         case .use(let connection):
             return connection

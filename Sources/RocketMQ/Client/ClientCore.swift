@@ -24,6 +24,8 @@ struct ConsumerRegistration: Sendable {
 /// - A broker that left the routes is probed for a while; when it answers again it is re-registered at once.
 final class ClientCore: Sendable {
     let configuration: ClientConfiguration
+    /// Whether names are namespaced (the configuration is a large struct: reading it per message copies it).
+    private let hasNamespace: Bool
     let clientID: String
     let remoting: RemotingClient
     let logger: Logger
@@ -32,6 +34,8 @@ final class ClientCore: Sendable {
     let tasks = BackgroundTasks()
     /// The tracer of this client's spans: the configured one, else the one bootstrapped when the client was created.
     let tracer: any Tracer
+    /// Whether a tracer is bootstrapped (checked once: a dynamic type check per message costs as much as a hash).
+    let isTracing: Bool
     private let state: Mutex<State>
 
     struct State {
@@ -62,6 +66,7 @@ final class ClientCore: Sendable {
     init(configuration: ClientConfiguration, eventLoopGroup: any EventLoopGroup, logger: Logger) throws {
         try configuration.validate()
         self.configuration = configuration
+        self.hasNamespace = !(configuration.namespace ?? "").isEmpty
         self.clientID = configuration.makeClientID()
         var logger = logger
         logger[metadataKey: "rocketmq.client"] = "\(clientID)"
@@ -75,7 +80,13 @@ final class ClientCore: Sendable {
         self.remoting = RemotingClient(configuration: remotingConfig, eventLoopGroup: eventLoopGroup, logger: logger)
         self.state = Mutex(State())
         self.tracer = configuration.tracer ?? InstrumentationSystem.tracer
+        self.isTracing = !(tracer is NoOpTracer)
     }
+
+    /// `resource` in the namespace (`configuration.wrap`); as it is without one, not copying the configuration.
+    func wrap(_ resource: String) -> String { hasNamespace ? configuration.wrap(resource) : resource }
+    /// `resource` without the namespace (`configuration.unwrap`).
+    func unwrap(_ resource: String) -> String { hasNamespace ? configuration.unwrap(resource) : resource }
 
     static func nowMillis() -> Int64 {
         Int64(wallClockNanoseconds() / 1_000_000)

@@ -21,7 +21,7 @@ struct LatencyFaultTolerance: Sendable {
         }
         if duration > 0 {
             unavailableUntil[broker] = max(unavailableUntil[broker] ?? 0, now + duration)
-        } else {
+        } else if !unavailableUntil.isEmpty {  // (nothing to forget, no hash to compute: the usual case)
             unavailableUntil[broker] = nil
         }
     }
@@ -36,7 +36,7 @@ struct LatencyFaultTolerance: Sendable {
 
     /// Whether `broker` may take traffic now.
     func isAvailable(_ broker: String, now: Int64) -> Bool {
-        guard let until = unavailableUntil[broker] else { return true }
+        guard !unavailableUntil.isEmpty, let until = unavailableUntil[broker] else { return true }
         return now >= until
     }
 }

@@ -93,7 +93,7 @@ public final class LitePullConsumer: Sendable, Service {
     /// the group. May be called while running. Throws when queues were assigned with ``assign(_:)``.
     public func subscribe(_ topic: String, expression: String = "*") throws {
         try Validators.checkTopic(topic)
-        let wrapped = core.configuration.wrap(topic)
+        let wrapped = core.wrap(topic)
         let data: SubscriptionData
         do {
             data = try SubscriptionData.build(topic: wrapped, expression: expression, type: ExpressionType.tag)
@@ -122,13 +122,13 @@ public final class LitePullConsumer: Sendable, Service {
     ///   ``assign(_:)``.
     public func subscribe(_ topic: String, sql: String) throws {
         try Validators.checkTopic(topic)
-        let wrapped = core.configuration.wrap(topic)
+        let wrapped = core.wrap(topic)
         try subscribe(wrapped, data: try SubscriptionData.sql92(topic: wrapped, sql))
     }
 
     /// Stops consuming `topic`; its queues are released (and committed, with `autoCommit`) at once.
     public func unsubscribe(_ topic: String) {
-        let wrapped = core.configuration.wrap(topic)
+        let wrapped = core.wrap(topic)
         _ = state.withLock { $0.subscriptions.removeValue(forKey: wrapped) }
         rebalanceNow()
     }
@@ -153,7 +153,7 @@ public final class LitePullConsumer: Sendable, Service {
     /// The queues of `topic`, for ``assign(_:)`` (asks the name server when the route is not cached).
     public func messageQueues(of topic: String) async throws -> [MessageQueue] {
         try Validators.checkTopic(topic)
-        guard let info = try await core.routeInfo(core.configuration.wrap(topic)) else {
+        guard let info = try await core.routeInfo(core.wrap(topic)) else {
             throw RocketMQError(.topicNotFound, "no route for topic \(topic)")
         }
         return info.subscribeQueues.map(unwrap)
@@ -363,13 +363,13 @@ public final class LitePullConsumer: Sendable, Service {
 
     private func wrap(_ queue: MessageQueue) -> MessageQueue {
         var q = queue
-        q.topic = core.configuration.wrap(q.topic)
+        q.topic = core.wrap(q.topic)
         return q
     }
 
     private func unwrap(_ queue: MessageQueue) -> MessageQueue {
         var q = queue
-        q.topic = core.configuration.unwrap(q.topic)
+        q.topic = core.unwrap(q.topic)
         return q
     }
 
@@ -377,7 +377,7 @@ public final class LitePullConsumer: Sendable, Service {
     private func present(_ message: ReceivedMessage) -> ReceivedMessage {
         guard core.configuration.namespace != nil else { return message }
         var m = message
-        m.topic = core.configuration.unwrap(m.topic)
+        m.topic = core.unwrap(m.topic)
         m.queue = unwrap(m.queue)
         return m
     }

@@ -159,7 +159,7 @@ public final class PushConsumer: Sendable, Service {
     /// Subscribes to `topic` with a tag expression (`*`, `TagA`, `TagA || TagB`). May be called while running.
     public func subscribe(_ topic: String, expression: String = "*") throws {
         try Validators.checkTopic(topic)
-        let wrapped = core.configuration.wrap(topic)
+        let wrapped = core.wrap(topic)
         let data: SubscriptionData
         do {
             data = try SubscriptionData.build(topic: wrapped, expression: expression, type: ExpressionType.tag, subVersion: ClientCore.nowMillis())
@@ -178,7 +178,7 @@ public final class PushConsumer: Sendable, Service {
     ///   here with ``SQL92Expression``, so the mistake surfaces at once rather than as refused pulls).
     public func subscribe(_ topic: String, sql: String) throws {
         try Validators.checkTopic(topic)
-        let wrapped = core.configuration.wrap(topic)
+        let wrapped = core.wrap(topic)
         let data = try SubscriptionData.sql92(topic: wrapped, sql)
         state.withLock { $0.subscriptions[wrapped] = data }
         core.addTopic(wrapped)
@@ -187,7 +187,7 @@ public final class PushConsumer: Sendable, Service {
 
     /// Stops consuming `topic` (its queues are released at the next rebalance, which runs at once).
     public func unsubscribe(_ topic: String) {
-        let wrapped = core.configuration.wrap(topic)
+        let wrapped = core.wrap(topic)
         _ = state.withLock { $0.subscriptions.removeValue(forKey: wrapped) }
         rebalanceNow()
     }
@@ -210,7 +210,7 @@ public final class PushConsumer: Sendable, Service {
     public var ownedQueues: [MessageQueue] {
         state.withLock { s in s.processQueues.keys.sorted() }.map { q in
             var q = q
-            q.topic = core.configuration.unwrap(q.topic)
+            q.topic = core.unwrap(q.topic)
             return q
         }
     }

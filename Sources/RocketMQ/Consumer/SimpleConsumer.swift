@@ -107,7 +107,7 @@ public final class SimpleConsumer: Sendable, Service {
     init(configuration: SimpleConsumerConfiguration, core: ClientCore, logger: Logger) {
         self.configuration = configuration
         self.core = core
-        group = core.configuration.wrap(configuration.group)
+        group = core.wrap(configuration.group)
         self.logger = logger
     }
 
@@ -127,7 +127,7 @@ public final class SimpleConsumer: Sendable, Service {
     /// Subscribes to `topic` with a tag expression (`*`, `TagA || TagB`), filtered by the broker.
     public func subscribe(_ topic: String, expression: String = "*") throws {
         try Validators.checkTopic(topic)
-        let wrapped = core.configuration.wrap(topic)
+        let wrapped = core.wrap(topic)
         do {
             try add(try SubscriptionData.build(topic: wrapped, expression: expression, type: ExpressionType.tag))
         } catch let error as WireError {
@@ -138,13 +138,13 @@ public final class SimpleConsumer: Sendable, Service {
     /// Subscribes to `topic` with an SQL92 filter on message properties, evaluated by the broker.
     public func subscribe(_ topic: String, sql: String) throws {
         try Validators.checkTopic(topic)
-        let wrapped = core.configuration.wrap(topic)
+        let wrapped = core.wrap(topic)
         try add(try SubscriptionData.sql92(topic: wrapped, sql))
     }
 
     /// Stops receiving from `topic`.
     public func unsubscribe(_ topic: String) {
-        _ = state.withLock { $0.subscriptions.removeValue(forKey: core.configuration.wrap(topic)) }
+        _ = state.withLock { $0.subscriptions.removeValue(forKey: core.wrap(topic)) }
     }
 
     private func add(_ data: SubscriptionData) throws {
@@ -265,7 +265,7 @@ public final class SimpleConsumer: Sendable, Service {
         }
         let (records, error) = MessageRecord.decodeAll(response.body ?? ByteBuffer())
         if let error { logger.warning("POP response body cut short; using the complete records", metadata: ["error": "\(error)"]) }
-        let topic = core.configuration.unwrap(subscription.topic)
+        let topic = core.unwrap(subscription.topic)
         var out: [PoppedMessage] = []
         var collisions: [PoppedMessage] = []
         for var record in records {
@@ -339,7 +339,7 @@ public final class SimpleConsumer: Sendable, Service {
                 let r = m.receipt
                 let key = "\(r.retryFlag.rawValue)@\(r.queueId)@\(r.ckQueueOffset)@\(r.popTime)@\(m.subscribedTopic)"
                 var entry = acks[key] ?? BatchAck(
-                    consumerGroup: group, topic: core.configuration.wrap(m.subscribedTopic), retryFlag: r.retryFlag,
+                    consumerGroup: group, topic: core.wrap(m.subscribedTopic), retryFlag: r.retryFlag,
                     startOffset: r.ckQueueOffset, queueId: r.queueId, reviveQueueId: r.reviveQueueId, popTime: r.popTime,
                     invisibleTime: r.invisibleTime, bits: [])
                 entry.bits.insert(Int(r.queueOffset - r.ckQueueOffset))
@@ -397,7 +397,7 @@ public final class SimpleConsumer: Sendable, Service {
 
     /// The topic the message was popped from, as the broker names it (the pop retry topic for a retried message).
     private func ackTopic(_ message: PoppedMessage) -> String {
-        message.receipt.retryFlag.realTopic(core.configuration.wrap(message.subscribedTopic), group: group)
+        message.receipt.retryFlag.realTopic(core.wrap(message.subscribedTopic), group: group)
     }
 
     @discardableResult

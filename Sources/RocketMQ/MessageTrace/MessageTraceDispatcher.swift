@@ -47,7 +47,7 @@ final class MessageTraceDispatcher: Sendable {
         self.configuration = configuration
         self.group = group
         // The system trace topic stays as it is (wrap leaves system topics alone, as Java's); a custom one is namespaced.
-        self.traceTopic = core.configuration.wrap(configuration.traceTopic)
+        self.traceTopic = core.wrap(configuration.traceTopic)
         let n = Self.instances.wrappingAdd(1, ordering: .relaxed).newValue
         self.producerGroup = "_INNER_TRACE_PRODUCER-\(group)-\(role.rawValue)-\(n)"
         self.core = core

@@ -129,7 +129,7 @@ public final class Producer: Sendable, Service {
         guard first else { return }
         replies.failAll(RocketMQError(.notRunning, "the producer shut down before the reply arrived"))
         await messageTrace?.drain()
-        await core.unregister(producerGroup: core.configuration.wrap(configuration.group), consumerGroup: nil)
+        await core.unregister(producerGroup: core.wrap(configuration.group), consumerGroup: nil)
         await core.shutdown()
     }
 
@@ -207,7 +207,7 @@ public final class Producer: Sendable, Service {
         var batchProps = MessageProperties()
         batchProps[MessageProperty.waitStoreMessageOK] = first.waitStoreMessageOK ? "true" : "false"
         batchProps[MessageProperty.uniqueKey] = ids.next(nowMillis: ClientCore.nowMillis())
-        let topic = core.configuration.wrap(first.topic)
+        let topic = core.wrap(first.topic)
         var prepared = PreparedSend(
             topic: topic, body: body,
             header: makeHeader(topic: topic, sysFlag: 0, flag: 0, properties: batchProps.encoded, batch: true),
@@ -241,7 +241,9 @@ public final class Producer: Sendable, Service {
     }
 
     func send(_ message: Message, queueSelector: (@Sendable ([MessageQueue]) -> MessageQueue?)?) async throws -> SendResult {
-        try await MessagingTracing.publish(message, group: configuration.group, tracer: core.tracer) { message, span in
+        // No tracer (the usual case): no span, and no wrapper frame per message.
+        guard core.isTracing else { return try await deliver(try prepare(message), selector: queueSelector) }
+        return try await MessagingTracing.publish(message, group: configuration.group, tracer: core.tracer) { message, span in
             let result = try await deliver(try prepare(message), selector: queueSelector, span: span)
             MessagingTracing.record(result, on: span)
             return result
@@ -286,7 +288,7 @@ public final class Producer: Sendable, Service {
 
     private func makeHeader(topic: String, sysFlag: Int32, flag: Int32, properties: String, batch: Bool) -> SendMessageRequestHeader {
         SendMessageRequestHeader(
-            producerGroup: core.configuration.wrap(configuration.group), topic: topic, defaultTopic: "TBW102",
+            producerGroup: core.wrap(configuration.group), topic: topic, defaultTopic: "TBW102",
             defaultTopicQueueNums: configuration.defaultTopicQueueNums, queueId: 0, sysFlag: sysFlag,
             bornTimestamp: ClientCore.nowMillis(), flag: flag, properties: properties, reconsumeTimes: 0,
             unitMode: false, batch: batch)
@@ -321,7 +323,7 @@ public final class Producer: Sendable, Service {
                 logger.warning("compression failed; sending uncompressed", metadata: ["error": "\(error)"])
             }
         }
-        let topic = namespaced ? core.configuration.wrap(message.topic) : message.topic
+        let topic = namespaced ? core.wrap(message.topic) : message.topic
         var prepared = PreparedSend(
             topic: topic, body: body,
             header: makeHeader(topic: topic, sysFlag: sysFlag, flag: message.flag, properties: props.encoded, batch: false),
@@ -356,16 +358,27 @@ public final class Producer: Sendable, Service {
     }
 
     func pickQueue(topic: String, avoiding lastBroker: String?, selector: (@Sendable ([MessageQueue]) -> MessageQueue?)?) async throws -> MessageQueue {
-        let queues = try await publishQueues(topic)
+        // A cached route needs no suspension point (each async call below would allocate a frame on every send).
+        if let cached = core.cachedRoute(topic)?.publishQueues, !cached.isEmpty {
+            return try pickQueue(topic: topic, from: cached, avoiding: lastBroker, selector: selector)
+        }
+        return try pickQueue(topic: topic, from: try await publishQueues(topic), avoiding: lastBroker, selector: selector)
+    }
+
+    private func pickQueue(
+        topic: String, from queues: [MessageQueue], avoiding lastBroker: String?,
+        selector: (@Sendable ([MessageQueue]) -> MessageQueue?)?
+    ) throws -> MessageQueue {
         if let selector {
             guard let q = selector(queues) else { throw RocketMQError(.invalidArgument, "the queue selector chose no queue") }
             return q
         }
-        let start = state.withLock { s -> Int in
-            let i = s.topicIndex[topic] ?? Int.random(in: 0..<1_000)
-            s.topicIndex[topic] = i &+ 1
-            return i & Int.max
+        func advance(_ index: inout Int) -> Int {
+            defer { index &+= 1 }
+            return index & Int.max
         }
+        // Read and advanced in place: one look-up.
+        let start = state.withLock { advance(&$0.topicIndex[topic, default: Int.random(in: 0..<1_000)]) }
         // Round robin, preferring brokers that are available and not the one that just failed.
         var fallback: MessageQueue?
         // Availability asked once per broker (the last two brokers remembered: queues alternate between them).
@@ -519,7 +532,7 @@ public final class Producer: Sendable, Service {
             throw RocketMQError(.protocolError, "undecodable send response: \(error)")
         }
         var resultQueue = queue
-        resultQueue.topic = core.configuration.unwrap(queue.topic)
+        resultQueue.topic = core.unwrap(queue.topic)
         resultQueue.queueId = header.queueId
         return .success(SendResult(
             status: status, messageID: header.batchUniqId ?? uniqueKey, offsetMessageID: header.msgId,
@@ -527,9 +540,7 @@ public final class Producer: Sendable, Service {
             regionID: region ?? "DefaultRegion"))
     }
 
-    static func millis(_ d: Duration) -> Int64 {
-        d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000
-    }
+    static func millis(_ d: Duration) -> Int64 { d.wholeNanoseconds / 1_000_000 }
 
     /// Turns any failure into the public error type.
     static func map(_ error: Error) -> RocketMQError {

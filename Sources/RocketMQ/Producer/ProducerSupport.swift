@@ -1,3 +1,4 @@
+import RocketMQRemoting
 import Metrics
 
 /// Argument checks shared by producers and consumers (Java's `Validators`).
@@ -9,10 +10,14 @@ enum Validators {
         guard topic.utf8.count <= maxTopicLength else {
             throw RocketMQError(.invalidArgument, "topic is longer than \(maxTopicLength) characters")
         }
-        guard topic.utf8.allSatisfy({ c in
-            (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x25 || c == 0x7C
-                || c == 0x5F || c == 0x2D
-        }) else {
+        var text = topic
+        let allowed = text.withUTF8 { utf8 in
+            utf8.allSatisfy { c in
+                (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x25 || c == 0x7C
+                    || c == 0x5F || c == 0x2D
+            }
+        }
+        guard allowed else {
             throw RocketMQError(.invalidArgument, "topic \(topic.debugDescription) contains characters other than [%|a-zA-Z0-9_-]")
         }
         guard topic != "TBW102" else { throw RocketMQError(.invalidArgument, "TBW102 is a system topic") }
@@ -43,6 +48,6 @@ struct ProducerMetrics: Sendable {
     func record(success: Bool, latency: Duration, attempts: Int) {
         if success { sent.increment() } else { failed.increment() }
         if attempts > 1 { retried.increment(by: attempts - 1) }
-        self.latency.recordNanoseconds(latency.components.seconds * 1_000_000_000 + latency.components.attoseconds / 1_000_000_000)
+        self.latency.recordNanoseconds(latency.wholeNanoseconds)
     }
 }

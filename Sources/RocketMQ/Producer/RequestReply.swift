@@ -135,7 +135,7 @@ extension Producer {
     ) async throws -> ReceivedMessage {
         let clock = ContinuousClock()
         let start = clock.now
-        try await prepareRequestTopic(core.configuration.wrap(message.topic))
+        try await prepareRequestTopic(core.wrap(message.topic))
         let correlationID = UUID().uuidString.lowercased()
         let millis = Self.millis(timeout)
         var prepared = try prepare(message, system: [
@@ -218,7 +218,7 @@ extension Producer {
         }
         var properties = MessageProperties(parsing: header.properties ?? "").dictionary
         properties[MessageProperty.replyMessageArriveTime] = String(arrived)
-        let message = ReceivedMessage(reply: header, body: body, properties: properties, topic: core.configuration.unwrap(header.topic))
+        let message = ReceivedMessage(reply: header, body: body, properties: properties, topic: core.unwrap(header.topic))
         let counted = { self.state.withLock { $0.stats.repliesReceived += 1 } }
         guard let id = properties[MessageProperty.correlationId], replies.resolve(id, .success(message), accepted: counted) else {
             state.withLock { $0.stats.lateReplies += 1 }

@@ -91,7 +91,7 @@ extension Producer {
     private func sendInTransactionTraced(
         _ message: Message, span: (any Span)?, execute: (Message, SendResult) async throws -> TransactionResolution
     ) async throws -> TransactionSendResult {
-        let group = core.configuration.wrap(configuration.group)
+        let group = core.wrap(configuration.group)
         let prepared = try prepare(
             message, system: [(MessageProperty.transactionPrepared, "true"), (MessageProperty.producerGroup, group)],
             sysFlag: MessageSysFlag.transactionPreparedType)
@@ -138,7 +138,7 @@ extension Producer {
             throw RocketMQError(.topicNotFound, "no master address for broker \(sent.queue.brokerName)")
         }
         let header = EndTransactionRequestHeader(
-            topic: core.configuration.wrap(sent.queue.topic), producerGroup: core.configuration.wrap(configuration.group),
+            topic: core.wrap(sent.queue.topic), producerGroup: core.wrap(configuration.group),
             tranStateTableOffset: sent.queueOffset, commitLogOffset: commitLogOffset,
             commitOrRollback: resolution.commitOrRollback, fromTransactionCheck: false, msgId: sent.messageID,
             transactionId: sent.transactionID, bname: sent.queue.brokerName)
@@ -178,7 +178,7 @@ extension Producer {
             logger.warning("undecodable transaction check ignored", metadata: ["broker": "\(address)", "error": "\(error)"])
             return
         }
-        let group = core.configuration.wrap(configuration.group)
+        let group = core.wrap(configuration.group)
         guard let checkedGroup = record.properties[MessageProperty.producerGroup], checkedGroup == group else {
             logger.debug("transaction check for another producer group ignored", metadata: [
                 "broker": "\(address)", "group": "\(record.properties[MessageProperty.producerGroup] ?? "none")",
@@ -197,7 +197,7 @@ extension Producer {
             return
         }
         let brokerName = header.bname ?? core.brokerName(of: address) ?? ""
-        let queue = MessageQueue(topic: core.configuration.unwrap(record.topic), brokerName: brokerName, queueId: record.queueId)
+        let queue = MessageQueue(topic: core.unwrap(record.topic), brokerName: brokerName, queueId: record.queueId)
         var message = ReceivedMessage(record: record, queue: queue, body: body)
         message.topic = queue.topic
         if case .dropped = checks.continuation.yield(TransactionCheck(header: header, message: message, address: address)) {
@@ -240,7 +240,7 @@ extension Producer {
             ])
         }
         let header = EndTransactionRequestHeader(
-            topic: check.header.topic, producerGroup: core.configuration.wrap(configuration.group),
+            topic: check.header.topic, producerGroup: core.wrap(configuration.group),
             tranStateTableOffset: check.header.tranStateTableOffset, commitLogOffset: check.header.commitLogOffset,
             commitOrRollback: resolution.commitOrRollback, fromTransactionCheck: true,
             msgId: check.message.properties[MessageProperty.uniqueKey] ?? check.message.offsetMessageID,

@@ -191,17 +191,16 @@ extension JSONTextOutput {
         }
     }
 
+    /// `\uXXXX` with upper-case hex digits, written as one run.
     private mutating func appendUnicodeEscape(_ unit: UInt16) {
-        writeByte(0x5C)
-        writeByte(UInt8(ascii: "u"))
-        writeByte(jsonHexDigits[Int(unit >> 12) & 0xF])
-        writeByte(jsonHexDigits[Int(unit >> 8) & 0xF])
-        writeByte(jsonHexDigits[Int(unit >> 4) & 0xF])
-        writeByte(jsonHexDigits[Int(unit) & 0xF])
+        func hex(_ shift: UInt16) -> UInt8 {
+            let digit = UInt8(truncatingIfNeeded: unit >> shift) & 0xF
+            return digit < 10 ? UInt8(ascii: "0") + digit : UInt8(ascii: "A") - 10 + digit
+        }
+        var escape = (UInt8(ascii: "\\"), UInt8(ascii: "u"), hex(12), hex(8), hex(4), hex(0))
+        withUnsafeBytes(of: &escape) { writeBytes($0) }
     }
 }
-
-private let jsonHexDigits: [UInt8] = Array("0123456789ABCDEF".utf8)
 
 /// JSON text in a growing array.
 struct JSONByteArray: JSONTextOutput, Sendable {

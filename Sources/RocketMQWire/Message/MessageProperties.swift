@@ -149,15 +149,14 @@ public struct MessageProperties: Hashable, Sendable, Sequence, ExpressibleByDict
 
     /// The wire string: every entry as `name \u{1} value \u{2}`, in order (the last pair is terminated too).
     public var encoded: String {
-        var out = ""
-        out.reserveCapacity(encodedByteCount)
-        for entry in entries {
-            out += entry.key
-            out += "\u{1}"
-            out += entry.value
-            out += "\u{2}"
+        let count = encodedByteCount
+        guard count > 0 else { return "" }
+        // Written in one pass into the string's own storage (no appends, each with its capacity check).
+        return String(unsafeUninitializedCapacity: count) { utf8 in
+            var writer = RawBytesWriter(UnsafeMutableRawBufferPointer(utf8))
+            write(to: &writer)
+            return writer.count
         }
-        return out
     }
 
     /// The UTF-8 length of ``encoded``.

@@ -32,8 +32,13 @@ struct RawBytesWriter {
 
     @inline(__always)
     mutating func bytes(_ raw: UnsafeRawBufferPointer) {
-        guard let source = raw.baseAddress, raw.count > 0 else { return }
-        claim(raw.count)?.copyMemory(from: source, byteCount: raw.count)
+        guard let source = raw.baseAddress, raw.count > 0, let target = claim(raw.count) else { return }
+        if raw.count <= 16 {
+            // Header keys and numbers: a few bytes, cheaper copied here than through a call to memcpy.
+            for i in 0..<raw.count { target.storeBytes(of: source.load(fromByteOffset: i, as: UInt8.self), toByteOffset: i, as: UInt8.self) }
+        } else {
+            target.copyMemory(from: source, byteCount: raw.count)
+        }
     }
 
     @inline(__always)
