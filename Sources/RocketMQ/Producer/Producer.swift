@@ -408,6 +408,7 @@ public final class Producer: Sendable, Service {
     ) async throws -> SendResult {
         let clock = ContinuousClock()
         let start = clock.now
+        let startedAt = NIODeadline.now()  // for latencies: integer nanoseconds, no Duration conversions
         let budget = prepared.timeout ?? configuration.sendTimeout
         let deadline = start + budget
         let attempts = selector == nil ? configuration.retries + 1 : 1
@@ -436,10 +437,10 @@ public final class Producer: Sendable, Service {
             header.bname = queue.brokerName
             let fields = header.v2Fields
             let request = RemotingCommand.request(prepared.code, extFields: fields, body: prepared.body)
-            let began = clock.now
+            let began = NIODeadline.now()
             do {
                 let response = try await core.invoke(request, address: address, timeout: deadline - clock.now)
-                let latency = Self.millis(clock.now - began)
+                let latency = Self.millis(since: began)
                 core.recordSend(broker: queue.brokerName, latencyMillis: latency, failed: false)
                 switch try result(of: response, queue: queue, uniqueKey: prepared.uniqueKey) {
                 case .success(let result):
@@ -448,7 +449,7 @@ public final class Producer: Sendable, Service {
                             trace, result: result, traceSwitch: response.field(MessageProperty.traceSwitch), storeHost: address,
                             attemptMillis: latency)
                     }
-                    metrics.record(success: true, latency: clock.now - start, attempts: attempt + 1)
+                    metrics.record(success: true, nanoseconds: (NIODeadline.now() - startedAt).nanoseconds, attempts: attempt + 1)
                     state.withLock {
                         $0.stats.sent += 1
                         $0.stats.retries += attempt
@@ -469,7 +470,7 @@ public final class Producer: Sendable, Service {
                 // (a refused connect is a fault, for the broker choice). When every broker is gated, wait a moment
                 // for the earliest gate to open (the deadline bounds this).
                 if error.kind == .connectFailed {
-                    core.recordSend(broker: queue.brokerName, latencyMillis: Self.millis(clock.now - began), failed: true)
+                    core.recordSend(broker: queue.brokerName, latencyMillis: Self.millis(since: began), failed: true)
                 }
                 sentNothing = true
                 lastError = Self.map(error)
@@ -488,7 +489,7 @@ public final class Producer: Sendable, Service {
             } catch {
                 gatedInARow = 0
                 let mapped = Self.map(error)
-                core.recordSend(broker: queue.brokerName, latencyMillis: Self.millis(clock.now - began), failed: true)
+                core.recordSend(broker: queue.brokerName, latencyMillis: Self.millis(since: began), failed: true)
                 lastError = mapped
                 lastBroker = queue.brokerName
                 if !mapped.isRetryable { break }
@@ -497,7 +498,7 @@ public final class Producer: Sendable, Service {
             }
             if let lastError, !lastError.isRetryable { break }
         }
-        metrics.record(success: false, latency: clock.now - start, attempts: attempts)
+        metrics.record(success: false, nanoseconds: (NIODeadline.now() - startedAt).nanoseconds, attempts: attempts)
         state.withLock { $0.stats.failed += 1 }
         if clock.now >= deadline, lastError?.code != .invalidArgument {
             throw RocketMQError(
@@ -540,7 +541,12 @@ public final class Producer: Sendable, Service {
             regionID: region ?? "DefaultRegion"))
     }
 
-    static func millis(_ d: Duration) -> Int64 { d.wholeNanoseconds / 1_000_000 }
+    static func millis(_ d: Duration) -> Int64 {
+        d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000
+    }
+
+    /// Milliseconds since `instant`.
+    static func millis(since instant: NIODeadline) -> Int64 { (NIODeadline.now() - instant).nanoseconds / 1_000_000 }
 
     /// Turns any failure into the public error type.
     static func map(_ error: Error) -> RocketMQError {

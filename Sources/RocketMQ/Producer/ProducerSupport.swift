@@ -1,4 +1,3 @@
-import RocketMQRemoting
 import Metrics
 
 /// Argument checks shared by producers and consumers (Java's `Validators`).
@@ -45,9 +44,9 @@ struct ProducerMetrics: Sendable {
         latency = Metrics.Timer(label: "rocketmq.producer.latency", dimensions: dims)
     }
 
-    func record(success: Bool, latency: Duration, attempts: Int) {
+    func record(success: Bool, nanoseconds: Int64, attempts: Int) {
         if success { sent.increment() } else { failed.increment() }
         if attempts > 1 { retried.increment(by: attempts - 1) }
-        self.latency.recordNanoseconds(latency.wholeNanoseconds)
+        latency.recordNanoseconds(nanoseconds)
     }
 }
