@@ -199,32 +199,18 @@ public struct JSONParser {
     /// an object whose keys must be strings (or numbers) and whose values must be scalars or `null` (a remoting
     /// header's extFields): one tight loop, nothing built.
     mutating func skipFlatObject() throws {
-        guard peek() == UInt8(ascii: "{") else { throw error("expected an object") }
-        index += 1
-        skipWhitespace()
-        if peek() == UInt8(ascii: "}") {
-            index += 1
-            return
-        }
-        while true {
-            skipWhitespace()
-            switch peek() ?? 0 {
-            case UInt8(ascii: "\""): try skipString()
-            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try scanNumber()  // fastjson: number keys
-            case UInt8(ascii: "{"): throw error("object key in a flat object")
-            default: throw error("expected an object key")
-            }
-            skipWhitespace()
-            try expect(UInt8(ascii: ":"))
-            skipWhitespace()
-            guard try skipScalar() else { throw error("value in a flat object is not a scalar") }
-            skipWhitespace()
-            guard let c = peek() else { throw error("unterminated object") }
-            index += 1
-            if c == UInt8(ascii: ",") { continue }
-            if c == UInt8(ascii: "}") { return }
-            throw error("expected ',' or '}'")
-        }
+        try readMembers(
+            key: { parser in
+                switch parser.peek() ?? 0 {
+                case UInt8(ascii: "\""): try parser.skipString()
+                case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try parser.scanNumber()  // fastjson: number keys
+                case UInt8(ascii: "{"): throw parser.error("object key in a flat object")
+                default: throw parser.error("expected an object key")
+                }
+            },
+            { parser, _ in
+                guard try parser.skipScalar() else { throw parser.error("value in a flat object is not a scalar") }
+            })
     }
 
     /// Moves past the string at the current position, checking what ``parseString()`` checks (escapes, UTF-8) without
