@@ -150,14 +150,3 @@ package final class StoppableJob: Sendable {
         for w in waiters { w.resume() }
     }
 }
-
-extension Duration {
-    /// The duration in whole nanoseconds, saturating: one floating-point division, where `components` divides the
-    /// 128-bit attosecond count (per request, for deadlines and latencies).
-    package var wholeNanoseconds: Int64 {
-        let nanoseconds = self / .nanoseconds(1)
-        if nanoseconds >= 9.2e18 { return .max }
-        if nanoseconds <= -9.2e18 { return .min }
-        return Int64(nanoseconds)
-    }
-}

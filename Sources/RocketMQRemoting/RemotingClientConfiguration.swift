@@ -90,3 +90,14 @@ public struct RemotingClientConfiguration: Sendable {
         }
     }
 }
+
+extension Duration {
+    /// The duration in whole nanoseconds, saturating: one floating-point division, where `components` divides the
+    /// 128-bit attosecond count (every request turns its timeout into a deadline).
+    var wholeNanoseconds: Int64 {
+        let nanoseconds = self / .nanoseconds(1)
+        if nanoseconds >= 9.2e18 { return .max }
+        if nanoseconds <= -9.2e18 { return .min }
+        return Int64(nanoseconds)
+    }
+}

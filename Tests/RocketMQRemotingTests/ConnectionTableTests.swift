@@ -237,3 +237,15 @@ struct ConnectionTableTests {
         }
     }
 }
+
+@Suite("Request timeouts in nanoseconds")
+struct DurationNanosecondsTests {
+    @Test func wholeNanosecondsAgreeWithComponentsAndSaturate() {
+        for duration: Duration in [.zero, .nanoseconds(1), .milliseconds(3_000), .seconds(86_400), .nanoseconds(-5), .seconds(-2)] {
+            let (seconds, attoseconds) = duration.components
+            #expect(duration.wholeNanoseconds == seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        }
+        #expect(Duration.seconds(Int64.max).wholeNanoseconds == .max)
+        #expect(Duration.seconds(Int64.min).wholeNanoseconds == .min)
+    }
+}
