@@ -72,10 +72,11 @@ struct ConnectionEnvironment: Sendable {
 /// The thin shell around ``ConnectionStateMachine``: writes requests (batched, one flush per event-loop tick),
 /// matches responses by opaque, runs the deadline timer, dispatches pushed requests, reports channel events.
 ///
-/// Sits after the frame decoder; writes whole frames as `ByteBuffer`s (it encodes with ``RemotingFrame``, the same
-/// code as ``RemotingFrameEncoder``, into one buffer per tick so a burst of requests costs one write).
+/// Reads and writes bytes: splits frames itself (``RemotingFrameDecoder`` as a single-step processor) and encodes
+/// with ``RemotingFrame`` (the same code as ``RemotingFrameEncoder``) into one buffer per tick, so a burst of requests
+/// costs one write.
 final class RemotingChannelHandler: ChannelDuplexHandler {
-    typealias InboundIn = RemotingCommand
+    typealias InboundIn = ByteBuffer
     typealias InboundOut = Never
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -101,8 +102,16 @@ final class RemotingChannelHandler: ChannelDuplexHandler {
     private var wasActive = false
     /// When the last frame arrived from the peer (for ``ConnectionEnvironment/closeOnTimeout``).
     private var lastInbound: NIODeadline?
+    /// Splits the inbound bytes into commands, handed to this handler directly (a decoder handler of its own would
+    /// pass each command down the pipeline boxed in an `NIOAny`: an allocation per frame).
+    private var decoder: NIOSingleStepByteToMessageProcessor<RemotingFrameDecoder>
+    /// Whether ``decoder`` is at work (a close from inside it must not re-enter it) or has failed (the stream has
+    /// lost its framing: what follows is not read).
+    private var decoding = false
+    private var decodeFailed = false
 
-    init(address: String, connectionID: UInt64, environment: ConnectionEnvironment) {
+    init(address: String, connectionID: UInt64, maxFrameLength: Int, environment: ConnectionEnvironment) {
+        self.decoder = NIOSingleStepByteToMessageProcessor(RemotingFrameDecoder(maxFrameLength: maxFrameLength))
         self.address = address
         self.connectionID = connectionID
         self.environment = environment
@@ -151,9 +160,15 @@ final class RemotingChannelHandler: ChannelDuplexHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        if !decoding && !decodeFailed {
+            // The frames still buffered (a peer may close right after its last answer); bytes of an incomplete frame
+            // left now are an error: the stream has ended.
+            decode(context: context) { try $0.finishProcessing(seenEOF: true, $1) }
+        }
         reportClosed()
         context.fireChannelInactive()
     }
+
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         let remotingError: RemotingError
@@ -193,7 +208,28 @@ final class RemotingChannelHandler: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let command = unwrapInboundIn(data)
+        guard !decodeFailed else { return }
+        let buffer = unwrapInboundIn(data)
+        decode(context: context) { try $0.process(buffer: buffer, $1) }
+    }
+
+    /// Runs `step` on the decoder, handling every command it yields; a malformed frame is reported as an error
+    /// (which closes the connection) and stops reading.
+    private func decode(
+        context: ChannelHandlerContext,
+        _ step: (inout NIOSingleStepByteToMessageProcessor<RemotingFrameDecoder>, (RemotingCommand) throws -> Void) throws -> Void
+    ) {
+        decoding = true
+        defer { decoding = false }
+        do {
+            try step(&decoder) { command in self.received(command, context: context) }
+        } catch {
+            decodeFailed = true
+            errorCaught(context: context, error: error)
+        }
+    }
+
+    private func received(_ command: RemotingCommand, context: ChannelHandlerContext) {
         lastInbound = context.eventLoop.now
         lastActivity = lastInbound ?? lastActivity
         if command.isResponse {
@@ -205,8 +241,9 @@ final class RemotingChannelHandler: ChannelDuplexHandler {
 
     // MARK: Requests we send
 
-    /// Sends an encoded request `frame` whose opaque is `opaque`; completes `waiter` with the response or an error.
-    func send(frame: ByteBuffer, opaque: Int32, waiter: ResponseWaiter, deadline: NIODeadline) {
+    /// Sends `request` (its opaque set); completes `waiter` with the response or an error.
+    func send(_ request: RemotingCommand, waiter: ResponseWaiter, deadline: NIODeadline) {
+        let opaque = request.opaque
         let now = context?.eventLoop.now ?? .now()
         switch stateMachine.sendRequest(opaque: opaque, promise: waiter, deadline: deadline, now: now) {
         case .fail(let promise, let error):
@@ -215,7 +252,7 @@ final class RemotingChannelHandler: ChannelDuplexHandler {
             environment.metrics.requestRegistered()
             environment.metrics.requests.increment()
             do {
-                try enqueue(frame: frame, waiter: nil)
+                try enqueue(request, waiter: nil)
             } catch {
                 if case .complete(let promise, _, let close) = stateMachine.cancel(opaque: opaque) {
                     environment.metrics.requestsCompleted()
@@ -229,15 +266,15 @@ final class RemotingChannelHandler: ChannelDuplexHandler {
         }
     }
 
-    /// Sends an encoded oneway request `frame`; `promise` completes when it has been written to the socket.
-    func sendOneway(frame: ByteBuffer, opaque: Int32, promise: EventLoopPromise<Void>) {
+    /// Sends the oneway `request`; `promise` completes when it has been written to the socket.
+    func sendOneway(_ request: RemotingCommand, promise: EventLoopPromise<Void>) {
         if case .closed(let error) = stateMachine.state {
-            promise.fail(error.with(opaque: opaque))
+            promise.fail(error.with(opaque: request.opaque))
             return
         }
         environment.metrics.requests.increment()
         do {
-            try enqueue(frame: frame, waiter: promise)
+            try enqueue(request, waiter: promise)
         } catch {
             promise.fail(error)
         }
@@ -411,13 +448,7 @@ final class RemotingChannelHandler: ChannelDuplexHandler {
     func writeResponse(_ response: RemotingCommand) {
         guard !stateMachine.isClosed else { return }
         do {
-            try enqueue(waiter: nil) { buffer in
-                do {
-                    try RemotingFrame.encode(response, into: &buffer)
-                } catch let error as WireError {
-                    throw RemotingError(.invalidRequest(error), address: address, opaque: response.opaque, "cannot encode: \(error.message)")
-                }
-            }
+            try enqueue(response, waiter: nil)
         } catch {
             logger.warning("could not encode a response", metadata: ["remoting.error": "\(error)"])
         }
@@ -425,43 +456,28 @@ final class RemotingChannelHandler: ChannelDuplexHandler {
 
     // MARK: Write batching
 
-    /// Appends an encoded frame to this tick's outbound buffer; the first frame of a tick becomes that buffer itself
-    /// (no copy, no allocation: a one-in-flight sender writes its frame as it was encoded).
-    private func enqueue(frame: ByteBuffer, waiter: EventLoopPromise<Void>?) throws {
-        guard outbound == nil, let context else {
-            try enqueue(waiter: waiter) { $0.writeImmutableBuffer(frame) }
-            return
-        }
-        outbound = frame
-        if let waiter { outboundWaiters.append(waiter) }
-        if frame.readableBytes >= environment.writeBatchBytes {
-            writeOutbound(context: context)
-        }
-        scheduleFlush(context: context)
-    }
-
-    /// Appends a frame (written by `write`) to this tick's outbound buffer; the buffer is written and flushed at the
-    /// end of the tick (or earlier, without a flush, once it holds ``ConnectionEnvironment/writeBatchBytes``).
-    /// A throwing `write` leaves the buffer as it was.
-    private func enqueue(waiter: EventLoopPromise<Void>?, _ write: (inout ByteBuffer) throws -> Void) throws {
+    /// Encodes `command` at the end of this tick's outbound buffer; the buffer is written and flushed at the end of
+    /// the tick (or earlier, without a flush, once it holds ``ConnectionEnvironment/writeBatchBytes``), so the
+    /// frames of a tick share one buffer and one write. A command that cannot be encoded throws
+    /// ``RemotingError/Kind/invalidRequest(_:)`` and leaves the buffer as it was.
+    private func enqueue(_ command: RemotingCommand, waiter: EventLoopPromise<Void>?) throws {
         guard let context else {
             throw RemotingError(.channelClosed, address: address, "connection is not open")
         }
-        var buffer = outbound ?? context.channel.allocator.buffer(capacity: Self.batchCapacity)
+        // Room for the header's fields (with escapes) and the body, so a frame is written without regrowing.
+        let frameSize = 256 + (command.extFields?.estimatedJSONByteCount ?? 0) + (command.remark?.utf8.count ?? 0)
+            + (command.body?.readableBytes ?? 0)
+        var buffer = outbound ?? context.channel.allocator.buffer(capacity: max(Self.batchCapacity, frameSize))
         outbound = nil
-        if buffer.capacity < Self.batchCapacity {
-            // The tick's first frame, sized exactly (see enqueue(frame:)): room for the batch once, not a regrowth
-            // per frame.
-            var batch = context.channel.allocator.buffer(capacity: Self.batchCapacity + buffer.readableBytes)
-            batch.writeBuffer(&buffer)
-            buffer = batch
-        }
         let mark = buffer.writerIndex
         do {
-            try write(&buffer)
+            try RemotingFrame.encode(command, into: &buffer)
         } catch {
             buffer.moveWriterIndex(to: mark)
             outbound = buffer
+            if let error = error as? WireError {
+                throw RemotingError(.invalidRequest(error), address: address, opaque: command.opaque, "cannot encode: \(error.message)")
+            }
             throw error
         }
         outbound = buffer

@@ -110,8 +110,8 @@ struct ResponseWaiter: Sendable {
 
 /// Work posted from any thread to a connection's event loop.
 enum OutboxItem: Sendable {
-    case request(frame: ByteBuffer, opaque: Int32, waiter: ResponseWaiter, deadline: NIODeadline)
-    case oneway(frame: ByteBuffer, opaque: Int32, promise: EventLoopPromise<Void>)
+    case request(RemotingCommand, waiter: ResponseWaiter, deadline: NIODeadline)
+    case oneway(RemotingCommand, promise: EventLoopPromise<Void>)
     case cancel(Int32)
 }
 
@@ -165,10 +165,9 @@ final class RemotingConnection: Sendable {
         let future = connector.connect(
             to: parsed, on: eventLoop, timeout: TimeAmount(configuration.connectTimeout),
             initialize: { channel in
-                let handler = RemotingChannelHandler(address: address, connectionID: id, environment: environment)
-                let sync = channel.pipeline.syncOperations
-                try sync.addHandler(ByteToMessageHandler(RemotingFrameDecoder(maxFrameLength: maxFrame)))
-                try sync.addHandler(handler)
+                let handler = RemotingChannelHandler(
+                    address: address, connectionID: id, maxFrameLength: maxFrame, environment: environment)
+                try channel.pipeline.syncOperations.addHandler(handler)
                 box.value = handler
             })
         return future.map { channel in
@@ -205,74 +204,65 @@ final class RemotingConnection: Sendable {
         case nil: Self.handle(item, handler: handler.value, address: address)
         case false?: return
         case true?:
-            let outbox = self.outbox
-            let handler = self.handler
-            let address = self.address
-            eventLoop.execute {
-                var items = outbox.withLockedValue { outbox -> [OutboxItem] in
-                    var items = outbox.spare
-                    outbox.spare = []
-                    swap(&items, &outbox.items)
-                    outbox.drainScheduled = false
-                    return items
-                }
-                let handler = handler.value
-                for item in items { Self.handle(item, handler: handler, address: address) }
-                items.removeAll(keepingCapacity: true)
-                if items.capacity <= 1024 {
-                    outbox.withLockedValue { if $0.spare.capacity < items.capacity { $0.spare = items } }
-                }
-            }
+            // Capturing `self` alone: the closure needs no context of its own (one allocation less per drain).
+            eventLoop.execute { self.drainOutbox() }
+        }
+    }
+
+    /// On the event loop: handles the items posted since the last drain, in order.
+    private func drainOutbox() {
+        var items = outbox.withLockedValue { outbox -> [OutboxItem] in
+            var items = outbox.spare
+            outbox.spare = []
+            swap(&items, &outbox.items)
+            outbox.drainScheduled = false
+            return items
+        }
+        let handler = self.handler.value
+        for item in items { Self.handle(item, handler: handler, address: address) }
+        items.removeAll(keepingCapacity: true)
+        if items.capacity <= 1024 {
+            outbox.withLockedValue { if $0.spare.capacity < items.capacity { $0.spare = items } }
         }
     }
 
     private static func handle(_ item: OutboxItem, handler: RemotingChannelHandler?, address: String) {
         switch item {
-        case .request(let frame, let opaque, let waiter, let deadline):
+        case .request(let request, let waiter, let deadline):
             if let handler {
-                handler.send(frame: frame, opaque: opaque, waiter: waiter, deadline: deadline)
+                handler.send(request, waiter: waiter, deadline: deadline)
             } else {
-                waiter.fail(RemotingError(.channelClosed, address: address, opaque: opaque, "connection is not open"))
+                waiter.fail(RemotingError(.channelClosed, address: address, opaque: request.opaque, "connection is not open"))
             }
-        case .oneway(let frame, let opaque, let promise):
+        case .oneway(let request, let promise):
             if let handler {
-                handler.sendOneway(frame: frame, opaque: opaque, promise: promise)
+                handler.sendOneway(request, promise: promise)
             } else {
-                promise.fail(RemotingError(.channelClosed, address: address, opaque: opaque, "connection is not open"))
+                promise.fail(RemotingError(.channelClosed, address: address, opaque: request.opaque, "connection is not open"))
             }
         case .cancel(let opaque):
             handler?.cancel(opaque: opaque)
         }
     }
 
-    private func encode(_ command: RemotingCommand) throws -> ByteBuffer {
-        // Sized for the header too (its fields plus room for escapes), so a frame is written without regrowing.
-        let header = 256 + (command.extFields?.estimatedJSONByteCount ?? 0) + (command.remark?.utf8.count ?? 0)
-        var buffer = channel.allocator.buffer(capacity: header + (command.body?.readableBytes ?? 0))
-        do {
-            try RemotingFrame.encode(command, into: &buffer)
-        } catch let error as WireError {
-            throw RemotingError(.invalidRequest(error), address: address, opaque: command.opaque, "cannot encode: \(error.message)")
-        }
-        return buffer
-    }
-
     /// Sends `request` with a fresh opaque and waits for its response until `deadline`.
     ///
-    /// The frame is encoded on the calling task, off the event loop. Cancelling the task fails the request with
+    /// The event loop encodes the frame into the outbound buffer of its tick, with the other frames written in that
+    /// tick (a frame buffer of its own per request cost two allocations); a request that cannot be encoded fails
+    /// with ``RemotingError/Kind/invalidRequest(_:)``. Cancelling the task fails the request with
     /// ``RemotingError/Kind/cancelled`` and forgets it.
     func send(_ request: RemotingCommand, deadline: NIODeadline) async throws -> RemotingCommand {
         var request = request
         let opaque = opaques.next()
         request.opaque = opaque
         request.flag &= ~(RemotingCommand.responseFlag | RemotingCommand.onewayFlag)
-        let frame = try encode(request)
         if Task.isCancelled {
             throw RemotingError(.cancelled, address: address, opaque: opaque, "the waiting task was cancelled")
         }
+        let prepared = request
         return try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { continuation in
-                post(.request(frame: frame, opaque: opaque, waiter: ResponseWaiter(continuation: continuation), deadline: deadline))
+                post(.request(prepared, waiter: ResponseWaiter(continuation: continuation), deadline: deadline))
                 // A cancellation that raced ahead of the post above is repeated behind it.
                 if Task.isCancelled { post(.cancel(opaque)) }
             }
@@ -287,9 +277,8 @@ final class RemotingConnection: Sendable {
         request.opaque = opaques.next()
         request.isResponse = false
         request.isOneway = true
-        let frame = try encode(request)
         let promise = eventLoop.makePromise(of: Void.self)
-        post(.oneway(frame: frame, opaque: request.opaque, promise: promise))
+        post(.oneway(request, promise: promise))
         try await promise.futureResult.get()
     }
 

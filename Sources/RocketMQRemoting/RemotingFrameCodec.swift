@@ -30,11 +30,29 @@ public struct RemotingFrameDecoder: ByteToMessageDecoder, Sendable {
     public mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
         while try decode(context: context, buffer: &buffer) == .continue {}
         if seenEOF, buffer.readableBytes > 0 {
+            _ = try decodeLast(buffer: &buffer, seenEOF: true)
+        }
+        return .needMoreData
+    }
+}
+
+/// The same decoder as a single step, for a handler that splits frames itself (``RemotingChannelHandler``).
+extension RemotingFrameDecoder: NIOSingleStepByteToMessageDecoder {
+    public mutating func decode(buffer: inout ByteBuffer) throws -> RemotingCommand? {
+        guard let frame = try RemotingFrame.split(&buffer, maxFrameLength: maxFrameLength) else { return nil }
+        return try RemotingFrame.decode(frame)
+    }
+
+    /// As ``decodeLast(context:buffer:seenEOF:)``: bytes of an incomplete frame at EOF throw
+    /// ``WireError/Kind/truncated``.
+    public mutating func decodeLast(buffer: inout ByteBuffer, seenEOF: Bool) throws -> RemotingCommand? {
+        if let command = try decode(buffer: &buffer) { return command }
+        if seenEOF, buffer.readableBytes > 0 {
             let count = buffer.readableBytes
             buffer.moveReaderIndex(forwardBy: count)
             throw WireError(.truncated, "the connection closed in the middle of a frame (\(count) bytes of it received)")
         }
-        return .needMoreData
+        return nil
     }
 }
 
