@@ -129,9 +129,7 @@ final class MessageStore {
         record.queueOffset = Int64(queues[key]?.count ?? 0)
         record.commitLogOffset = nextCommitLogOffset
         record.storeTimestamp = storeTimestamp
-        var buffer = ByteBuffer()
-        buffer.reserveCapacity(128 + record.body.readableBytes + record.topic.utf8.count)
-        try record.encode(into: &buffer)
+        let buffer = try record.encoded()  // one buffer of the record's exact size
         try file?.append(buffer.readableBytesView)
         nextCommitLogOffset += Int64(buffer.readableBytes)
         index(record: record, encoded: buffer, position: Int(record.queueOffset))

@@ -244,9 +244,10 @@ final class MockServer: Sendable {
                         return $0
                     }
                     let connection = MockConnection(id: id, channel: channel)
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RemotingFrameDecoder()))
-                    try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(RemotingFrameEncoder()))
+                    // The handler reads and writes bytes itself; commands written from elsewhere (pushed requests,
+                    // late answers) go through the encoder behind it.
                     try channel.pipeline.syncOperations.addHandler(MockServerHandler(server: self, connection: connection))
+                    try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(RemotingFrameEncoder()))
                 }
             }
         let listener = try await bootstrap.bind(host: host, port: port).get()
@@ -343,12 +344,20 @@ final class MockServer: Sendable {
 }
 
 /// The per-connection handler: decode → server.handle → write, flushing once per read burst.
-final class MockServerHandler: ChannelInboundHandler, Sendable {
-    typealias InboundIn = RemotingCommand
-    typealias OutboundOut = RemotingCommand
+///
+/// Splits frames itself and encodes the answers of a read burst into one buffer, written and flushed when the burst
+/// ends: no command boxed on its way through the pipeline and no buffer per answer (the broker's hot path).
+final class MockServerHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     let server: MockServer
     let connection: MockConnection
+    private var decoder = NIOSingleStepByteToMessageProcessor(RemotingFrameDecoder())
+    /// Whether a malformed frame ended reading (the connection is closing).
+    private var decodeFailed = false
+    /// The answers of this read burst.
+    private var outbound: ByteBuffer?
 
     init(server: MockServer, connection: MockConnection) {
         self.server = server
@@ -361,13 +370,31 @@ final class MockServerHandler: ChannelInboundHandler, Sendable {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        if !decodeFailed {
+            // Frames still buffered are handled; bytes of an incomplete one are the peer's error (logged).
+            do {
+                try decoder.finishProcessing(seenEOF: true) { request in handle(request, context: context) }
+            } catch {
+                decodeFailed = true
+                errorCaught(context: context, error: error)
+            }
+        }
         connection.markClosed()
         server.unregister(connection)
         context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let request = unwrapInboundIn(data)
+        guard !decodeFailed else { return }
+        do {
+            try decoder.process(buffer: unwrapInboundIn(data)) { request in handle(request, context: context) }
+        } catch {
+            decodeFailed = true
+            errorCaught(context: context, error: error)
+        }
+    }
+
+    private func handle(_ request: RemotingCommand, context: ChannelHandlerContext) {
         switch server.handle(request, from: connection) {
         case .none:
             return
@@ -378,7 +405,16 @@ final class MockServerHandler: ChannelInboundHandler, Sendable {
                     channel.writeAndFlush(response, promise: nil)
                 }
             } else {
-                context.write(wrapOutboundOut(response), promise: nil)
+                var buffer = outbound ?? context.channel.allocator.buffer(capacity: 4096)
+                outbound = nil  // the only reference while it grows (no copy on write)
+                let mark = buffer.writerIndex
+                do {
+                    try RemotingFrame.encode(response, into: &buffer)
+                } catch {
+                    buffer.moveWriterIndex(to: mark)
+                    server.logger.warning("answer not encodable; dropped", metadata: ["error": "\(error)"])
+                }
+                outbound = buffer
             }
         case .later(let future, let delay):
             let channel = context.channel
@@ -400,6 +436,10 @@ final class MockServerHandler: ChannelInboundHandler, Sendable {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
+        if let buffer = outbound {
+            outbound = nil
+            context.write(wrapOutboundOut(buffer), promise: nil)
+        }
         context.flush()
         context.fireChannelReadComplete()
     }
