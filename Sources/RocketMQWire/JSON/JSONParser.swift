@@ -490,8 +490,7 @@ public struct JSONParser {
                     scalar = Unicode.Scalar(unit)
                 }
                 // Lone surrogates become U+FFFD, as Java's UTF-8 encoder would write '?'-like replacement.
-                let s = scalar ?? "\u{FFFD}"
-                out.append(contentsOf: Array(String(Character(s)).utf8))
+                UTF8.encode(scalar ?? "\u{FFFD}") { out.append($0) }
             default:
                 throw error("invalid escape")
             }
