@@ -70,15 +70,43 @@ public struct SendResult: Sendable, Hashable {
     /// How it was stored.
     public var status: SendStatus
     /// The client message id (`UNIQ_KEY`); for a batch, the ids joined with commas.
-    public var messageID: String
+    public var messageID: String {
+        get { messageIDText.text }
+        set { messageIDText = HexIDText(newValue) }
+    }
+    /// ``messageID``, 16 bytes until read when it is an IPv4 id (no string per send).
+    var messageIDText: HexIDText
     /// The broker's id of the stored message (store host + commit-log offset); for a batch, comma-joined.
-    public var offsetMessageID: String
+    public var offsetMessageID: String {
+        get { offsetMessageIDText.text }
+        set { offsetMessageIDText = HexIDText(newValue) }
+    }
+    /// ``offsetMessageID`` as the broker's answer carried it: an IPv4 id stays 16 bytes until read (no string per send).
+    var offsetMessageIDText: HexIDText
     /// The queue it was written to.
     public var queue: MessageQueue
     /// Its logical offset in that queue (the first one's, for a batch).
     public var queueOffset: Int64
     /// The broker's transaction id (= the UNIQ_KEY on 5.x brokers).
-    public var transactionID: String?
+    public var transactionID: String? {
+        get { transactionIDText?.text }
+        set { transactionIDText = newValue.map(HexIDText.init) }
+    }
+    /// ``transactionID``, 16 bytes until read when it is an IPv4 id.
+    var transactionIDText: HexIDText?
     /// The broker's region (`MSG_REGION`).
     public var regionID: String
+
+    init(
+        status: SendStatus, messageID: HexIDText, offsetMessageID: HexIDText, queue: MessageQueue, queueOffset: Int64,
+        transactionID: HexIDText?, regionID: String
+    ) {
+        self.status = status
+        self.messageIDText = messageID
+        self.offsetMessageIDText = offsetMessageID
+        self.queue = queue
+        self.queueOffset = queueOffset
+        self.transactionIDText = transactionID
+        self.regionID = regionID
+    }
 }

@@ -101,6 +101,11 @@ func roundTrip(_ command: RemotingCommand) {
     _ = fields.dictionary
     _ = fields["a"]
     _ = try? SendMessageRequestHeader(v2Fields: fields)
+    // A send answer's ids stay bytes until read; read them, and write them back as a broker's answer.
+    if let answer = try? SendMessageResponseHeader(fields: fields) {
+        _ = answer.msgId + (answer.transactionId ?? "")
+        _ = try? RemotingFrame.encode(RemotingCommand(code: 0, extFields: answer.brokerResponseFields(region: "R", traceOn: true)))
+    }
     var changed = fields
     changed["fuzz"] = "1"
     _ = try? RemotingFrame.encode(RemotingCommand(code: command.code, extFields: changed))

@@ -69,7 +69,7 @@ struct DecodedExtFieldsTests {
         #expect(fromBytes.properties == "UNIQ_KEY\u{1}ABC\u{2}WAIT\u{1}true\u{2}" && fromBytes.bname == "broker-a")
 
         let answer = #"{"queueId":"2","TRACE_ON":"true","MSG_REGION":"DefaultRegion","msgId":"C0A8000A00002A9F0000000000001000","queueOffset":"7","transactionId":"C0A80002303918B2D35864B76000001"}"#
-        let decoded = try SendMessageResponseHeader.decodeAnswer(try Self.decodedFields(answer), uniqueKey: "C0A80002303918B2D35864B76000001")
+        let decoded = try SendMessageResponseHeader.decodeAnswer(try Self.decodedFields(answer))
         let reference = try SendMessageResponseHeader(fields: ExtFields(try Self.reference(answer).map { ($0.key, $0.value) }))
         #expect(decoded.header == reference)
         #expect(decoded.region == "DefaultRegion" && decoded.traceOn == "true")

@@ -196,22 +196,21 @@ public final class Producer: Sendable, Service {
         for m in messages {
             try validate(m)
             let props = properties(of: m)
-            uniqueKeys.append(props[MessageProperty.uniqueKey] ?? "")
-            entries.append(BatchEntry(body: m.body, flag: m.flag, properties: props))
+            uniqueKeys.append(props.uniqueKey.text)
+            entries.append(BatchEntry(body: m.body, flag: m.flag, properties: props.all))
         }
         let body: ByteBuffer
         do { body = try MessageBatch.encode(entries) } catch { throw RocketMQError(.invalidArgument, "batch not encodable: \(error)") }
         guard body.readableBytes <= configuration.maxMessageSize else {
             throw RocketMQError(.invalidArgument, "batch of \(body.readableBytes) bytes exceeds \(configuration.maxMessageSize)")
         }
-        var batchProps = MessageProperties()
-        batchProps[MessageProperty.waitStoreMessageOK] = first.waitStoreMessageOK ? "true" : "false"
-        batchProps[MessageProperty.uniqueKey] = ids.next(nowMillis: ClientCore.nowMillis())
+        let batchProps = OutgoingProperties(
+            waitStoreMessageOK: first.waitStoreMessageOK, uniqueKey: ids.nextID(nowMillis: ClientCore.nowMillis()))
         let topic = core.wrap(first.topic)
         var prepared = PreparedSend(
             topic: topic, body: body,
-            header: makeHeader(topic: topic, sysFlag: 0, flag: 0, properties: batchProps.encoded, batch: true),
-            uniqueKey: uniqueKeys.joined(separator: ","), code: .sendBatchMessage)
+            header: makeHeader(topic: topic, sysFlag: 0, flag: 0, batch: true), properties: batchProps,
+            uniqueKey: HexIDText(uniqueKeys.joined(separator: ",")), code: .sendBatchMessage)
         prepared.header.batch = true
         if messageTrace?.traces(topic: first.topic) == true {
             prepared.trace = zip(messages, entries).map { m, e in
@@ -227,8 +226,12 @@ public final class Producer: Sendable, Service {
     struct PreparedSend: Sendable {
         var topic: String
         var body: ByteBuffer
+        /// The header, without its properties string (`properties` is written in its place).
         var header: SendMessageRequestHeader
-        var uniqueKey: String
+        /// The message's properties, written into the frame as the header's properties string.
+        var properties: OutgoingProperties
+        /// The message's UNIQ_KEY (the messages' joined with commas, for a batch).
+        var uniqueKey: HexIDText
         var code: RequestCode = .sendMessageV2
         /// The whole budget of the send (``ProducerConfiguration/sendTimeout`` when nil).
         var timeout: Duration?
@@ -236,7 +239,7 @@ public final class Producer: Sendable, Service {
         var trace: [PublishTraceInfo]?
 
         func fields() -> ExtFields {
-            header.v2Fields
+            header.v2Fields(properties: properties)
         }
     }
 
@@ -272,25 +275,25 @@ public final class Producer: Sendable, Service {
         }
     }
 
-    private func properties(of message: Message) -> MessageProperties {
+    /// The properties `message` is sent with (with a fresh UNIQ_KEY).
+    private func properties(of message: Message) -> OutgoingProperties {
         var props = MessageProperties()
         if !message.properties.isEmpty {
             for (k, v) in message.properties.sorted(by: { $0.key < $1.key }) { props[k] = v }
         }
         if let tags = message.tags, !tags.isEmpty { props[MessageProperty.tags] = tags }
         if !message.keys.isEmpty { props[MessageProperty.keys] = message.keys.joined(separator: " ") }
-        props[MessageProperty.waitStoreMessageOK] = message.waitStoreMessageOK ? "true" : "false"
         if let level = message.delayLevel { props[MessageProperty.delayTimeLevel] = String(level) }
         if message.delayLevel == nil, let at = message.deliverAtMillis { props[MessageProperty.timerDeliverMilliseconds] = String(at) }
-        props[MessageProperty.uniqueKey] = ids.next(nowMillis: ClientCore.nowMillis())
-        return props
+        return OutgoingProperties(
+            list: props, waitStoreMessageOK: message.waitStoreMessageOK, uniqueKey: ids.nextID(nowMillis: ClientCore.nowMillis()))
     }
 
-    private func makeHeader(topic: String, sysFlag: Int32, flag: Int32, properties: String, batch: Bool) -> SendMessageRequestHeader {
+    private func makeHeader(topic: String, sysFlag: Int32, flag: Int32, batch: Bool) -> SendMessageRequestHeader {
         SendMessageRequestHeader(
             producerGroup: core.wrap(configuration.group), topic: topic, defaultTopic: "TBW102",
             defaultTopicQueueNums: configuration.defaultTopicQueueNums, queueId: 0, sysFlag: sysFlag,
-            bornTimestamp: ClientCore.nowMillis(), flag: flag, properties: properties, reconsumeTimes: 0,
+            bornTimestamp: ClientCore.nowMillis(), flag: flag, properties: nil, reconsumeTimes: 0,
             unitMode: false, batch: batch)
     }
 
@@ -303,7 +306,7 @@ public final class Producer: Sendable, Service {
         if state.withLock({ $0.shutDown }) { throw RocketMQError(.notRunning, "the producer is shut down") }
         try validate(message)
         var props = properties(of: message)
-        for (key, value) in system { props[key] = value }
+        for (key, value) in system { props.list[key] = value }
         var body = message.body
         var sysFlag: Int32 = extraSysFlag
         if let type = configuration.compression, body.readableBytes >= configuration.compressionThreshold {
@@ -326,12 +329,12 @@ public final class Producer: Sendable, Service {
         let topic = namespaced ? core.wrap(message.topic) : message.topic
         var prepared = PreparedSend(
             topic: topic, body: body,
-            header: makeHeader(topic: topic, sysFlag: sysFlag, flag: message.flag, properties: props.encoded, batch: false),
-            uniqueKey: props[MessageProperty.uniqueKey] ?? "")
+            header: makeHeader(topic: topic, sysFlag: sysFlag, flag: message.flag, batch: false), properties: props,
+            uniqueKey: props.uniqueKey)
         if let messageTrace, messageTrace.traces(topic: message.topic) {
-            let type = PublishTraceInfo.messageType(of: message, transactional: props[MessageProperty.transactionPrepared] == "true")
+            let type = PublishTraceInfo.messageType(of: message, transactional: props.list[MessageProperty.transactionPrepared] == "true")
             prepared.trace = [PublishTraceInfo(
-                topic: message.topic, tags: props[MessageProperty.tags], keys: props[MessageProperty.keys],
+                topic: message.topic, tags: props.list[MessageProperty.tags], keys: props.list[MessageProperty.keys],
                 bodyLength: body.readableBytes, messageType: type)]
         }
         return prepared
@@ -370,7 +373,7 @@ public final class Producer: Sendable, Service {
             var header = prepared.header
             header.queueId = queue.queueId
             header.bname = queue.brokerName
-            let fields = header.v2Fields
+            let fields = header.v2Fields(properties: prepared.properties)
             let request = RemotingCommand.request(prepared.code, extFields: fields, body: prepared.body)
             let began = NIODeadline.now()
             do {
@@ -444,7 +447,7 @@ public final class Producer: Sendable, Service {
     }
 
     /// Maps a send response (Java's `processSendResponse`).
-    private func result(of response: RemotingCommand, queue: MessageQueue, uniqueKey: String) throws -> Result<SendResult, RocketMQError> {
+    private func result(of response: RemotingCommand, queue: MessageQueue, uniqueKey: HexIDText) throws -> Result<SendResult, RocketMQError> {
         let status: SendStatus
         switch response.responseCode {
         case .success: status = .ok
@@ -462,8 +465,7 @@ public final class Producer: Sendable, Service {
         let header: SendMessageResponseHeader
         let region: String?
         do {
-            (header, region, _) = try SendMessageResponseHeader.decodeAnswer(
-                response.extFields ?? ExtFields(), uniqueKey: uniqueKey)
+            (header, region, _) = try SendMessageResponseHeader.decodeAnswer(response.extFields ?? ExtFields())
         } catch {
             throw RocketMQError(.protocolError, "undecodable send response: \(error)")
         }
@@ -471,8 +473,8 @@ public final class Producer: Sendable, Service {
         resultQueue.topic = core.unwrap(queue.topic)
         resultQueue.queueId = header.queueId
         return .success(SendResult(
-            status: status, messageID: header.batchUniqId ?? uniqueKey, offsetMessageID: header.msgId,
-            queue: resultQueue, queueOffset: header.queueOffset, transactionID: header.transactionId,
+            status: status, messageID: header.batchUniqId.map(HexIDText.init) ?? uniqueKey, offsetMessageID: header.msgIDText,
+            queue: resultQueue, queueOffset: header.queueOffset, transactionID: header.transactionIDText,
             regionID: region ?? "DefaultRegion"))
     }
 

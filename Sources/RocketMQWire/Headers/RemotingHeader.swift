@@ -145,6 +145,14 @@ enum HeaderFieldToken {
         }
     }
 
+    /// The text as an id (compact when it is 32 upper-case hex digits: no string made).
+    var hexIDText: HexIDText {
+        switch self {
+        case .bytes(let b): return HexIDText(utf8: b)
+        case .text(let t): return HexIDText(t)
+        }
+    }
+
     /// The text, or `candidate` itself when the text equals it (no new `String` for a value the caller already has).
     func string(reusing candidate: String) -> String {
         guard case .bytes(let b) = self else { return string }

@@ -190,17 +190,33 @@ public struct SendMessageRequestHeader: RPCRequestHeader, Hashable {
     /// The V2 form as a set of extFields (see ``encodeV2(into:)``) that the frame encoder writes straight from this
     /// header, without making strings of its values (the send path's header); reading them gives the same entries.
     public var v2Fields: ExtFields {
-        ExtFields(direct: V2Encoding(header: self))
+        ExtFields(direct: .sendV2(V2Encoding(header: self, properties: nil)))
+    }
+
+    /// ``v2Fields`` with `properties` as the properties string (`i`, in place of ``properties``), written into the
+    /// frame from the entries: the send path makes no properties string.
+    package func v2Fields(properties: OutgoingProperties) -> ExtFields {
+        ExtFields(direct: .sendV2(V2Encoding(header: self, properties: properties)))
     }
 
     /// The V2 form written straight into a frame.
     struct V2Encoding: DirectlyEncodedHeader {
         var header: SendMessageRequestHeader
+        /// Written as the properties string when set (``header``'s own is then ignored).
+        var properties: OutgoingProperties?
 
         var fields: ExtFields {
             var fields = ExtFields()
+            var header = self.header
+            if let properties { header.properties = properties.all.encoded }
             header.encodeV2(into: &fields)
             return fields
+        }
+
+        /// Bytes of the properties string, its `\u0001`/`\u0002` separators escaped (six bytes each).
+        private var propertiesByteCount: Int {
+            if let properties { return properties.estimatedJSONByteCount }
+            return (header.properties?.utf8.count ?? 0) * 2
         }
 
         var binaryOrder: ExtFields.Order { .insertion }
@@ -208,7 +224,7 @@ public struct SendMessageRequestHeader: RPCRequestHeader, Hashable {
         var estimatedJSONByteCount: Int {
             // 14 members of `"x":` plus separators, numbers of up to 20 digits, the strings with room for escapes.
             14 * 5 + 6 * 20 + 3 * 5 + header.producerGroup.utf8.count + header.topic.utf8.count
-                + header.defaultTopic.utf8.count + (header.properties?.utf8.count ?? 0) * 2 + (header.bname?.utf8.count ?? 0)
+                + header.defaultTopic.utf8.count + propertiesByteCount + (header.bname?.utf8.count ?? 0)
         }
 
         /// `a`…`n` in order. Java's `HashMap` puts a one-letter key in the bucket of its code point (97…110), which
@@ -232,7 +248,10 @@ public struct SendMessageRequestHeader: RPCRequestHeader, Hashable {
             w.writeRaw("\",\"h\":\"")
             w.writeInt(h.flag)
             w.writeRaw("\"")
-            if let properties = h.properties {
+            if let properties {
+                w.writeRaw(",\"i\":")
+                w.writeString(properties)
+            } else if let properties = h.properties {
                 w.writeRaw(",\"i\":")
                 w.writeString(properties)
             }
@@ -262,13 +281,23 @@ public struct SendMessageRequestHeader: RPCRequestHeader, Hashable {
 /// The broker also adds `MSG_REGION` and `TRACE_ON` as explicit extFields; read them from the command.
 public struct SendMessageResponseHeader: FastCodesHeader, Hashable {
     /// The offset message id of the stored message; comma-separated ids for a batch.
-    public var msgId: String
+    public var msgId: String {
+        get { msgIDText.text }
+        set { msgIDText = HexIDText(newValue) }
+    }
+    /// ``msgId``, kept as its bytes while it is a plain IPv4 id (no string made until someone reads it).
+    package var msgIDText: HexIDText
     /// The queue actually written.
     public var queueId: Int32
     /// The queue offset (the first message's for a batch).
     public var queueOffset: Int64
     /// The UNIQ_KEY of the message (the batch's for a batch).
-    public var transactionId: String?
+    public var transactionId: String? {
+        get { transactionIDText?.text }
+        set { transactionIDText = newValue.map(HexIDText.init) }
+    }
+    /// ``transactionId``, kept as its bytes while it is a plain IPv4 id.
+    package var transactionIDText: HexIDText?
     /// Set by brokers that batch on the server side.
     public var batchUniqId: String?
     /// 5.3 recall handle.
@@ -279,25 +308,30 @@ public struct SendMessageResponseHeader: FastCodesHeader, Hashable {
         msgId: String, queueId: Int32, queueOffset: Int64, transactionId: String? = nil, batchUniqId: String? = nil,
         recallHandle: String? = nil
     ) {
-        self.msgId = msgId
+        self.msgIDText = HexIDText(msgId)
         self.queueId = queueId
         self.queueOffset = queueOffset
-        self.transactionId = transactionId
+        self.transactionIDText = transactionId.map(HexIDText.init)
         self.batchUniqId = batchUniqId
         self.recallHandle = recallHandle
     }
 
+    /// A header with its ids as ``HexIDText`` (a broker's answer: no strings made for them).
+    package init(msgID: HexIDText, queueId: Int32, queueOffset: Int64, transactionID: HexIDText?) {
+        self.init(msgId: "", queueId: queueId, queueOffset: queueOffset)
+        msgIDText = msgID
+        transactionIDText = transactionID
+    }
+
     public init(fields: ExtFields) throws {
-        self = try Self.decodeAnswer(fields, uniqueKey: nil).header
+        self = try Self.decodeAnswer(fields).header
     }
 
     /// The header of a send's answer and the two fields brokers add to it (`MSG_REGION`, `TRACE_ON`), in one pass
-    /// over the frame's bytes; a `transactionId` equal to `uniqueKey` is that string itself (no copy).
-    package static func decodeAnswer(
-        _ fields: ExtFields, uniqueKey: String?
-    ) throws -> (header: SendMessageResponseHeader, region: String?, traceOn: String?) {
+    /// over the frame's bytes; the ids stay bytes (``HexIDText``) until read.
+    package static func decodeAnswer(_ fields: ExtFields) throws -> (header: SendMessageResponseHeader, region: String?, traceOn: String?) {
         enum Key { case msgId, queueId, queueOffset, batchUniqId, recallHandle, transactionId, region, traceOn }
-        var msgId: String?
+        var msgId: HexIDText?
         var queueId: Int32?
         var queueOffset: Int64?
         var header = SendMessageResponseHeader(msgId: "", queueId: 0, queueOffset: 0)
@@ -316,17 +350,17 @@ public struct SendMessageResponseHeader: FastCodesHeader, Hashable {
             }
         }) { key, token in
             switch key {
-            case .msgId: msgId = token.string
+            case .msgId: msgId = token.hexIDText
             case .queueId: queueId = try token.integer("queueId")
             case .queueOffset: queueOffset = try token.integer("queueOffset")
             case .batchUniqId: header.batchUniqId = token.string
             case .recallHandle: header.recallHandle = token.string
-            case .transactionId: header.transactionId = uniqueKey.map(token.string(reusing:)) ?? token.string
+            case .transactionId: header.transactionIDText = token.hexIDText
             case .region: region = token.string(reusing: "DefaultRegion")
             case .traceOn: traceOn = token.string
             }
         }
-        header.msgId = try present(msgId, "msgId")
+        header.msgIDText = try present(msgId, "msgId")
         header.queueId = try present(queueId, "queueId")
         header.queueOffset = try present(queueOffset, "queueOffset")
         return (header, region, traceOn)
@@ -356,7 +390,7 @@ extension SendMessageResponseHeader {
     /// `TRACE_ON` with `addExtField` (so a `HashMap(256)`) before the header's own fields. The frame encoder writes
     /// them straight from this header, without making strings of its values; reading them gives the same entries.
     public func brokerResponseFields(region: String, traceOn: Bool) -> ExtFields {
-        ExtFields(direct: BrokerResponseEncoding(header: self, region: region, traceOn: traceOn))
+        ExtFields(direct: .sendResponse(BrokerResponseEncoding(header: self, region: region, traceOn: traceOn)))
     }
 
     struct BrokerResponseEncoding: DirectlyEncodedHeader {
@@ -400,36 +434,44 @@ extension SendMessageResponseHeader {
         var binaryOrder: ExtFields.Order { .javaHashMap }
 
         var estimatedJSONByteCount: Int {
-            120 + region.utf8.count + header.msgId.utf8.count + (header.transactionId?.utf8.count ?? 0)
+            120 + region.utf8.count + header.msgIDText.utf8Count + (header.transactionIDText?.utf8Count ?? 0)
                 + (header.batchUniqId?.utf8.count ?? 0) + (header.recallHandle?.utf8.count ?? 0)
         }
 
         func writeJSONMembers(into w: inout FrameJSONWriter) {
+            enum Value {
+                case text(String?), id(HexIDText?), number(Int64)
+            }
             var first = true
             for member in Self.wireOrder {
-                let text: String?
-                var number: Int64?
+                let value: Value
                 switch member {
-                case .region: text = region
-                case .traceOn: text = traceOn.headerText
-                case .msgId: text = header.msgId
-                case .recallHandle: text = header.recallHandle
-                case .queueOffset: text = nil; number = header.queueOffset
-                case .batchUniqId: text = header.batchUniqId
-                case .transactionId: text = header.transactionId
-                case .queueId: text = nil; number = Int64(header.queueId)
+                case .region: value = .text(region)
+                case .traceOn: value = .text(traceOn.headerText)
+                case .msgId: value = .id(header.msgIDText)
+                case .recallHandle: value = .text(header.recallHandle)
+                case .queueOffset: value = .number(header.queueOffset)
+                case .batchUniqId: value = .text(header.batchUniqId)
+                case .transactionId: value = .id(header.transactionIDText)
+                case .queueId: value = .number(Int64(header.queueId))
                 }
-                guard text != nil || number != nil else { continue }
+                switch value {
+                case .text(nil), .id(nil): continue
+                default: break
+                }
                 if !first { w.writeByte(UInt8(ascii: ",")) }
                 first = false
                 w.writeString(member.key)
                 w.writeByte(UInt8(ascii: ":"))
-                if let text {
-                    w.writeString(text)
-                } else if let number {
+                switch value {
+                case .text(let text?): w.writeString(text)
+                // Ids spelled straight into the frame (no string made for them).
+                case .id(let id?): w.writeString(id)
+                case .number(let number):
                     w.writeByte(UInt8(ascii: "\""))
                     w.writeInt(number)
                     w.writeByte(UInt8(ascii: "\""))
+                case .text(nil), .id(nil): break
                 }
             }
         }

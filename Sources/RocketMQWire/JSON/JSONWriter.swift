@@ -106,6 +106,38 @@ extension JSONTextOutput {
     /// Appends a quoted, escaped string.
     mutating func writeString(_ string: String) {
         writeByte(UInt8(ascii: "\""))
+        writeStringContent(string)
+        writeByte(UInt8(ascii: "\""))
+    }
+
+    /// Appends `properties.encoded` as a quoted, escaped string, written from the entries (no string made first):
+    /// the bytes ``writeString(_:)`` writes for ``MessageProperties/encoded``.
+    mutating func writeString(_ properties: MessageProperties) {
+        writeByte(UInt8(ascii: "\""))
+        writeEntries(of: properties)
+        writeByte(UInt8(ascii: "\""))
+    }
+
+    /// Appends the escaped `key \u0001 value \u0002` of every entry, without quotes.
+    mutating func writeEntries(of properties: MessageProperties) {
+        for entry in properties.entries {
+            writeStringContent(entry.key)
+            appendEscaped(0x01)
+            writeStringContent(entry.value)
+            appendEscaped(0x02)
+        }
+    }
+
+    /// Appends `id`'s text as a quoted string (hex digits need no escapes: written as they are).
+    mutating func writeString(_ id: HexIDText) {
+        if let text = id.uncompactedText { return writeString(text) }
+        writeByte(UInt8(ascii: "\""))
+        id.withUTF8 { writeBytes($0) }
+        writeByte(UInt8(ascii: "\""))
+    }
+
+    /// Appends `string` escaped, without quotes.
+    mutating func writeStringContent(_ string: String) {
         if browserCompatible {
             // fastjson BrowserCompatible: also escapes '/' and every unit from DEL (0x7F) up.
             for unit in string.utf16 {
@@ -161,7 +193,6 @@ extension JSONTextOutput {
                 if run < n { writeBytes(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: utf8[run..<n]))) }
             }
         }
-        writeByte(UInt8(ascii: "\""))
     }
 
     /// Whether any of the eight bytes at `p` is a control character, `"`, `\\`, DEL or non-ASCII.

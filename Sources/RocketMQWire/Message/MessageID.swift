@@ -13,6 +13,17 @@ public enum MessageID {
         return Hex.upper(bytes)
     }
 
+    /// ``offsetMessageID(storeHost:commitLogOffset:)`` as a ``HexIDText``: for an IPv4 store host its 16 bytes, no
+    /// string made.
+    package static func offsetMessageIDText(storeHost: MessageHost, commitLogOffset: Int64) -> HexIDText {
+        guard storeHost.ip.count == 4 else {
+            return HexIDText(offsetMessageID(storeHost: storeHost, commitLogOffset: commitLogOffset))
+        }
+        let ip = storeHost.ip.reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        return HexIDText(
+            high: ip << 32 | UInt64(UInt32(bitPattern: storeHost.port)), low: UInt64(bitPattern: commitLogOffset))
+    }
+
     /// Java's `MessageDecoder.decodeMessageId`: 32 hex characters are an IPv4 id, 56 an IPv6 id; either case is
     /// accepted. Throws `WireError(.invalidIdentifier)` for any other length, a non-hex character, or a port outside
     /// 0...65535 (Java's `InetSocketAddress` rejects those too).

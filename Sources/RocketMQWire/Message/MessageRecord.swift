@@ -395,6 +395,11 @@ public struct MessageRecord: Hashable, Sendable {
         MessageID.offsetMessageID(storeHost: storeHost, commitLogOffset: commitLogOffset)
     }
 
+    /// ``offsetMessageID`` without a string for an IPv4 store host (what a broker answers a send with).
+    package var offsetMessageIDText: HexIDText {
+        MessageID.offsetMessageIDText(storeHost: storeHost, commitLogOffset: commitLogOffset)
+    }
+
     /// The client message id, property `UNIQ_KEY`.
     public var uniqueKey: String? { properties[MessageProperty.uniqueKey] }
 

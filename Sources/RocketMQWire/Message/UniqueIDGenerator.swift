@@ -12,6 +12,9 @@ public final class UniqueIDGenerator: Sendable {
     /// The fixed first part of every id: hex of ip + (short) pid + seed (20 or 44 characters).
     public let prefix: String
     private let counter: ManagedAtomic<UInt16>
+    /// For a 4-byte address: the prefix's 10 bytes as the first 64 bits and the 16 after them (ids made as
+    /// ``HexIDText`` without text).
+    private let compactPrefix: (high: UInt64, low: UInt16)?
 
     /// Creates a generator; the counter starts at `initialCounter` (Java starts at 0).
     public init(ip: [UInt8], pid: Int32, seed: Int32, initialCounter: UInt16 = 0) {
@@ -23,16 +26,33 @@ public final class UniqueIDGenerator: Sendable {
         appendBigEndian(seed, to: &fixed)
         prefix = Hex.upper(fixed)
         counter = ManagedAtomic(initialCounter)
+        if fixed.count == 10 {
+            compactPrefix = (
+                fixed[0..<8].reduce(0) { $0 << 8 | UInt64($1) }, UInt16(fixed[8]) << 8 | UInt16(fixed[9]))
+        } else {
+            compactPrefix = nil
+        }
+    }
+
+    /// ``next(nowMillis:)`` as a ``HexIDText``: for a 4-byte address its 16 bytes, no string made.
+    package func nextID(nowMillis: Int64) -> HexIDText {
+        guard let (high, low) = compactPrefix else { return HexIDText(next(nowMillis: nowMillis)) }
+        return HexIDText(high: high, low: UInt64(low) << 48 | tail(nowMillis: nowMillis))
+    }
+
+    /// The id's last 6 bytes: ms since the start of the month (32 bits), then the counter, which advances.
+    private func tail(nowMillis: Int64) -> UInt64 {
+        var diff = Int32(truncatingIfNeeded: nowMillis - CivilTime.monthStart(containing: nowMillis))
+        if diff < 0 && diff > -1_000_000 { diff = 0 }  // Java's guard against a clock stepping back
+        let count = counter.loadThenWrappingIncrement(ordering: .relaxed)
+        return UInt64(UInt32(bitPattern: diff)) << 16 | UInt64(count)
     }
 
     /// The next id for the wall-clock time `nowMillis` (ms since 1970): prefix + (int) ms since 00:00 UTC on the
     /// first of the month + the 16-bit counter, which then advances (wrapping).
     public func next(nowMillis: Int64) -> String {
-        var diff = Int32(truncatingIfNeeded: nowMillis - CivilTime.monthStart(containing: nowMillis))
-        if diff < 0 && diff > -1_000_000 { diff = 0 }  // Java's guard against a clock stepping back
-        let count = counter.loadThenWrappingIncrement(ordering: .relaxed)
         // One string, written in place: the prefix, then 8 hex digits of the time and 4 of the counter.
-        let tail = UInt64(UInt32(bitPattern: diff)) << 16 | UInt64(count)
+        let tail = tail(nowMillis: nowMillis)
         var prefix = self.prefix
         return prefix.withUTF8 { head in
             String(unsafeUninitializedCapacity: head.count + 12) { out in

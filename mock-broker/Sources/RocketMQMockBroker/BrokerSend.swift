@@ -98,8 +98,8 @@ extension MockBroker {
                 }
                 if s.anyHolds { wake.append(QueueKey(topic: topicName, queueId: queueId)) }
                 return .success(sendResponse(
-                    to: request, msgId: ids.joined(separator: ","), queueId: queueId, queueOffset: firstOffset,
-                    transactionId: properties[MessageProperty.uniqueKey]))
+                    to: request, msgId: HexIDText(ids.joined(separator: ",")), queueId: queueId, queueOffset: firstOffset,
+                    transactionId: properties[MessageProperty.uniqueKey].map(HexIDText.init)))
             }
 
             // Delayed (level or timer) and transactional messages are parked first.
@@ -164,8 +164,8 @@ extension MockBroker {
                 if s.anyHolds { wake.append(QueueKey(topic: topicName, queueId: queueId)) }
             }
             return .success(sendResponse(
-                to: request, msgId: record.offsetMessageID, queueId: isHalf ? requestedQueueId : queueId,
-                queueOffset: record.queueOffset, transactionId: properties[MessageProperty.uniqueKey]))
+                to: request, msgId: record.offsetMessageIDText, queueId: isHalf ? requestedQueueId : queueId,
+                queueOffset: record.queueOffset, transactionId: properties[MessageProperty.uniqueKey].map(HexIDText.init)))
         }
         wakeHolds(wake)
         switch result {
@@ -183,8 +183,10 @@ extension MockBroker {
         }
     }
 
-    func sendResponse(to request: RemotingCommand, msgId: String, queueId: Int32, queueOffset: Int64, transactionId: String?) -> RemotingCommand {
-        let header = SendMessageResponseHeader(msgId: msgId, queueId: queueId, queueOffset: queueOffset, transactionId: transactionId)
+    func sendResponse(
+        to request: RemotingCommand, msgId: HexIDText, queueId: Int32, queueOffset: Int64, transactionId: HexIDText?
+    ) -> RemotingCommand {
+        let header = SendMessageResponseHeader(msgID: msgId, queueId: queueId, queueOffset: queueOffset, transactionID: transactionId)
         return response(to: request, .success, fields: header.brokerResponseFields(region: "DefaultRegion", traceOn: true))
     }
 
