@@ -92,7 +92,7 @@ final class RemotingChannelHandler: ChannelDuplexHandler {
     private var idleTimer: Scheduled<Void>?
     /// When the last frame was read or the last bytes were written.
     private var lastActivity: NIODeadline = .now()
-    private var outbound: ByteBuffer?
+    private var outbound = OutboundFrames()
     private var outboundWaiters: [EventLoopPromise<Void>] = []
     private var flushScheduled = false
     private var closeCause: ConnectionCloseCause?
@@ -334,7 +334,7 @@ final class RemotingChannelHandler: ChannelDuplexHandler {
         forgetInTable(cause: cause)
         let error = cause.error(address: address)
         failAllPending(with: error)
-        outbound = nil
+        outbound.reset()
         let waiters = outboundWaiters
         outboundWaiters = []
         for waiter in waiters { waiter.fail(error) }
@@ -456,40 +456,25 @@ final class RemotingChannelHandler: ChannelDuplexHandler {
 
     // MARK: Write batching
 
-    /// Encodes `command` at the end of this tick's outbound buffer; the buffer is written and flushed at the end of
-    /// the tick (or earlier, without a flush, once it holds ``ConnectionEnvironment/writeBatchBytes``), so the
-    /// frames of a tick share one buffer and one write. A command that cannot be encoded throws
-    /// ``RemotingError/Kind/invalidRequest(_:)`` and leaves the buffer as it was.
+    /// Encodes `command` after this tick's other frames; they are written and flushed at the end of the tick (or
+    /// earlier, without a flush, once they hold ``ConnectionEnvironment/writeBatchBytes``), so the frames of a tick
+    /// share one buffer and one write. A command that cannot be encoded throws
+    /// ``RemotingError/Kind/invalidRequest(_:)`` and leaves the others as they were.
     private func enqueue(_ command: RemotingCommand, waiter: EventLoopPromise<Void>?) throws {
         guard let context else {
             throw RemotingError(.channelClosed, address: address, "connection is not open")
         }
-        // Room for the header's fields (with escapes) and the body, so a frame is written without regrowing.
-        let frameSize = 256 + (command.extFields?.estimatedJSONByteCount ?? 0) + (command.remark?.utf8.count ?? 0)
-            + (command.body?.readableBytes ?? 0)
-        var buffer = outbound ?? context.channel.allocator.buffer(capacity: max(Self.batchCapacity, frameSize))
-        outbound = nil
-        let mark = buffer.writerIndex
         do {
-            try RemotingFrame.encode(command, into: &buffer)
-        } catch {
-            buffer.moveWriterIndex(to: mark)
-            outbound = buffer
-            if let error = error as? WireError {
-                throw RemotingError(.invalidRequest(error), address: address, opaque: command.opaque, "cannot encode: \(error.message)")
-            }
-            throw error
+            try outbound.append(command, allocator: context.channel.allocator)
+        } catch let error as WireError {
+            throw RemotingError(.invalidRequest(error), address: address, opaque: command.opaque, "cannot encode: \(error.message)")
         }
-        outbound = buffer
         if let waiter { outboundWaiters.append(waiter) }
-        if buffer.readableBytes >= environment.writeBatchBytes {
+        if outbound.readableBytes >= environment.writeBatchBytes {
             writeOutbound(context: context)
         }
         scheduleFlush(context: context)
     }
-
-    /// The outbound buffer's size when a tick writes more than one frame.
-    private static let batchCapacity = 4096
 
     private func scheduleFlush(context: ChannelHandlerContext) {
         guard !flushScheduled else { return }
@@ -507,8 +492,7 @@ final class RemotingChannelHandler: ChannelDuplexHandler {
     }
 
     private func writeOutbound(context: ChannelHandlerContext) {
-        guard let buffer = outbound, buffer.readableBytes > 0 else { return }
-        outbound = nil
+        guard let buffer = outbound.take() else { return }
         lastActivity = context.eventLoop.now
         guard !outboundWaiters.isEmpty else {
             // Nobody waits for the write itself (requests wait for their responses): no promise. A write that fails

@@ -357,7 +357,7 @@ final class MockServerHandler: ChannelInboundHandler {
     /// Whether a malformed frame ended reading (the connection is closing).
     private var decodeFailed = false
     /// The answers of this read burst.
-    private var outbound: ByteBuffer?
+    private var outbound = OutboundFrames()
 
     init(server: MockServer, connection: MockConnection) {
         self.server = server
@@ -405,16 +405,11 @@ final class MockServerHandler: ChannelInboundHandler {
                     channel.writeAndFlush(response, promise: nil)
                 }
             } else {
-                var buffer = outbound ?? context.channel.allocator.buffer(capacity: 4096)
-                outbound = nil  // the only reference while it grows (no copy on write)
-                let mark = buffer.writerIndex
                 do {
-                    try RemotingFrame.encode(response, into: &buffer)
+                    try outbound.append(response, allocator: context.channel.allocator)
                 } catch {
-                    buffer.moveWriterIndex(to: mark)
                     server.logger.warning("answer not encodable; dropped", metadata: ["error": "\(error)"])
                 }
-                outbound = buffer
             }
         case .later(let future, let delay):
             let channel = context.channel
@@ -436,8 +431,7 @@ final class MockServerHandler: ChannelInboundHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        if let buffer = outbound {
-            outbound = nil
+        if let buffer = outbound.take() {
             context.write(wrapOutboundOut(buffer), promise: nil)
         }
         context.flush()
