@@ -224,30 +224,24 @@ public struct JSONParser {
             index = plain.quote + 1
             return
         }
-        var run = index
-        while index < bytes.count {
-            let c = bytes[index]
-            if c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") {
-                // Escapes only ever produce valid UTF-8, so the text is valid when every run between them is.
-                guard isValidWireUTF8(UnsafeRawBufferPointer(rebasing: bytes[run..<index])) else {
-                    throw WireError(.invalidUTF8, "invalid UTF-8 in JSON string at byte \(run)")
-                }
-                index += 1
-                if c == UInt8(ascii: "\"") { return }
-                guard let e = peek() else { break }
-                index += 1
-                switch e {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
-                    UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
-                    break
-                case UInt8(ascii: "u"): _ = try parseHex4()
-                default: throw error("invalid escape")
-                }
-                run = index
-                continue
+        while let special = scanToQuoteOrBackslash(from: index) {
+            // Escapes only ever produce valid UTF-8, so the text is valid when every run between them is.
+            guard special.isASCII || isValidWireUTF8(UnsafeRawBufferPointer(rebasing: bytes[index..<special.at])) else {
+                throw WireError(.invalidUTF8, "invalid UTF-8 in JSON string at byte \(index)")
             }
+            index = special.at + 1
+            if bytes[special.at] == UInt8(ascii: "\"") { return }
+            guard let e = peek() else { break }
             index += 1
+            switch e {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
+                UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                break
+            case UInt8(ascii: "u"): _ = try parseHex4()
+            default: throw error("invalid escape")
+            }
         }
+        index = bytes.count
         throw error("unterminated string")
     }
 
@@ -277,6 +271,38 @@ public struct JSONParser {
         guard let run = scanToQuote(from: start), run.isASCII, !run.hasBackslash else { return nil }
         index = run.quote + 1
         return UnsafeRawBufferPointer(rebasing: bytes[start..<run.quote])
+    }
+
+    /// The index of the first `"` or `\\` at or after `start`, and whether the bytes before it are all ASCII. Eight
+    /// bytes per step (property strings have an escape every few bytes, in runs of plain text).
+    @inline(__always)
+    private func scanToQuoteOrBackslash(from start: Int) -> (at: Int, isASCII: Bool)? {
+        guard let base = bytes.baseAddress else { return nil }
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        var nonASCII: UInt64 = 0
+        var i = start
+        while i &+ 8 <= bytes.count {
+            let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+            let q = word ^ (ones &* UInt64(UInt8(ascii: "\"")))
+            let b = word ^ (ones &* UInt64(UInt8(ascii: "\\")))
+            // High bit set where the byte is zero (exact up to the first zero byte: borrows only carry up).
+            let specials = ((q &- ones) & ~q | (b &- ones) & ~b) & highs
+            if specials != 0 {
+                let below = (UInt64(1) << UInt64(specials.trailingZeroBitCount)) &- 1
+                return (i &+ specials.trailingZeroBitCount / 8, (nonASCII | word & highs & below) == 0)
+            }
+            nonASCII |= word & highs
+            i &+= 8
+        }
+        var seen: UInt8 = 0
+        while i < bytes.count {
+            let c = bytes[i]
+            if c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") { return (i, nonASCII == 0 && seen == 0) }
+            seen |= c & 0x80
+            i &+= 1
+        }
+        return nil
     }
 
     /// The index of the first `"` at or after `start`, and whether the bytes before it hold a backslash (the quote
@@ -431,8 +457,10 @@ public struct JSONParser {
             }
             return s
         }
-        while index < bytes.count, bytes[index] != UInt8(ascii: "\\") { index += 1 }
-        guard index < bytes.count else { throw error("unterminated string") }
+        guard let firstEscape = scanToQuoteOrBackslash(from: start).flatMap({ bytes[$0.at] == UInt8(ascii: "\\") ? $0.at : nil }) else {
+            throw error("unterminated string")
+        }
+        index = firstEscape
         // Slow path with escapes: collect UTF-16 code units for \u escapes, bytes otherwise.
         var out: [UInt8] = []
         out.reserveCapacity(index - start + 64)
@@ -440,9 +468,7 @@ public struct JSONParser {
         while index < bytes.count {
             // Copy the run up to the next quote or escape in one go (property strings escape every separator).
             let run = index
-            while index < bytes.count, bytes[index] != UInt8(ascii: "\""), bytes[index] != UInt8(ascii: "\\") {
-                index += 1
-            }
+            index = scanToQuoteOrBackslash(from: index)?.at ?? bytes.count
             if run < index { out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[run..<index])) }
             guard index < bytes.count else { break }
             let c = bytes[index]
