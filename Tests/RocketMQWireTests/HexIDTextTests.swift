@@ -109,6 +109,19 @@ struct HexIDTextTests {
         #expect(decoded.header == header)
     }
 
+    @Test func everyAnswerMemberIsWrittenUnderItsName() throws {
+        let header = SendMessageResponseHeader(
+            msgId: "C0A8000A00002A9F0000000000001000", queueId: 1, queueOffset: 2, transactionId: "T",
+            batchUniqId: "B", recallHandle: "R")
+        var direct = RemotingCommand.response(to: .request(.sendMessageV2, opaque: 7), code: .success)
+        direct.extFields = header.brokerResponseFields(region: "DefaultRegion", traceOn: false)
+        let decoded = try #require(try RemotingFrame.decodeWithLengthPrefix(RemotingFrame.encode(direct)).extFields)
+        #expect(decoded.dictionary == [
+            "msgId": "C0A8000A00002A9F0000000000001000", "queueId": "1", "queueOffset": "2", "transactionId": "T",
+            "batchUniqId": "B", "recallHandle": "R", "MSG_REGION": "DefaultRegion", "TRACE_ON": "false",
+        ])
+    }
+
     static let propertyLists: [[(String, String)]] = [
         [],
         [("TAGS", "A"), ("KEYS", "k1 k2")],

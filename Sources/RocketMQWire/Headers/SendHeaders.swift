@@ -414,6 +414,20 @@ extension SendMessageResponseHeader {
                 case .queueId: return "queueId"
                 }
             }
+
+            /// The key as JSON, colon included (plain ASCII: written as it is).
+            var jsonKey: StaticString {
+                switch self {
+                case .region: return "\"MSG_REGION\":"
+                case .traceOn: return "\"TRACE_ON\":"
+                case .msgId: return "\"msgId\":"
+                case .recallHandle: return "\"recallHandle\":"
+                case .queueOffset: return "\"queueOffset\":"
+                case .batchUniqId: return "\"batchUniqId\":"
+                case .transactionId: return "\"transactionId\":"
+                case .queueId: return "\"queueId\":"
+                }
+            }
         }
 
         /// Java's `HashMap(256)` iteration order of the members (at most 8: no resize): by bucket, then insertion.
@@ -461,8 +475,7 @@ extension SendMessageResponseHeader {
                 }
                 if !first { w.writeByte(UInt8(ascii: ",")) }
                 first = false
-                w.writeString(member.key)
-                w.writeByte(UInt8(ascii: ":"))
+                w.writeRaw(member.jsonKey)
                 switch value {
                 case .text(let text?): w.writeString(text)
                 // Ids spelled straight into the frame (no string made for them).
