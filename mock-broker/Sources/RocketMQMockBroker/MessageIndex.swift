@@ -48,24 +48,33 @@ struct MessageIndex {
     /// Indexes a stored record.
     mutating func add(_ record: MessageRecord) {
         guard record.sysFlag & MessageSysFlag.transactionMask != MessageSysFlag.transactionRollbackType else { return }
-        var keys: [String] = []
-        if let unique = record.uniqueKey { keys.append(unique) }
-        for key in record.keys where !keys.contains(key) { keys.append(key) }
-        guard !keys.isEmpty else { return }
         let hit = Hit(commitLogOffset: record.commitLogOffset, storeTimestamp: record.storeTimestamp)
-        for key in keys {
-            let indexKey = Self.key(topic: record.topic, key)
-            switch hits[indexKey] {
-            case nil: hits[indexKey] = .one(hit)
-            case .one(let first)?: hits[indexKey] = .many([first, hit])
-            case .many(var list)?:
-                hits[indexKey] = nil  // keeps the array uniquely referenced, so the append does not copy it
-                list.append(hit)
-                hits[indexKey] = .many(list)
-            }
+        // The unique key, then each distinct key of KEYS (no list made for a message with no KEYS).
+        let unique = record.uniqueKey
+        let keys = record.keys
+        var added = false
+        if let unique {
+            add(hit, Self.key(topic: record.topic, unique))
+            added = true
         }
+        for (i, key) in keys.enumerated() where key != unique && !keys[..<i].contains(key) {
+            add(hit, Self.key(topic: record.topic, key))
+            added = true
+        }
+        guard added else { return }
         lastUpdateTimestamp = record.storeTimestamp
         lastUpdatePhyOffset = record.commitLogOffset
+    }
+
+    private mutating func add(_ hit: Hit, _ indexKey: String) {
+        switch hits[indexKey] {
+        case nil: hits[indexKey] = .one(hit)
+        case .one(let first)?: hits[indexKey] = .many([first, hit])
+        case .many(var list)?:
+            hits[indexKey] = nil  // keeps the array uniquely referenced, so the append does not copy it
+            list.append(hit)
+            hits[indexKey] = .many(list)
+        }
     }
 
     /// The commit-log offsets of the newest records of `topic` with `key` stored within `begin...end` (ms, both
