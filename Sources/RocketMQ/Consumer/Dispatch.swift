@@ -12,14 +12,16 @@ final class WorkQueue: Sendable {
 
     private struct State {
         var items: Deque<Item> = []
-        var waiters: Deque<CheckedContinuation<Item?, Never>> = []
+        /// Unsafe continuations (no check object per wait): each is resumed exactly once, by whoever takes it out of
+        /// this list under the lock (push, cancellation, finish), or at once when it never entered it.
+        var waiters: Deque<UnsafeContinuation<Item?, Never>> = []
         var finished = false
     }
 
     private let state = Mutex(State())
 
     func push(_ item: Item) {
-        let waiter = state.withLock { s -> CheckedContinuation<Item?, Never>? in
+        let waiter = state.withLock { s -> UnsafeContinuation<Item?, Never>? in
             guard !s.finished else { return nil }
             if let w = s.waiters.popFirst() { return w }
             s.items.append(item)
@@ -32,7 +34,7 @@ final class WorkQueue: Sendable {
     func next() async -> Item? {
         if Task.isCancelled { return nil }
         return await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
+            await withUnsafeContinuation { continuation in
                 let ready = state.withLock { s -> (Item?, Bool) in
                     if let item = s.items.popFirst() { return (item, true) }
                     if s.finished { return (nil, true) }
@@ -48,7 +50,7 @@ final class WorkQueue: Sendable {
             }
         } onCancel: {
             // Wake every waiter; each re-checks on its next call (a cancelled worker returns nil at once).
-            let waiters = state.withLock { s -> Deque<CheckedContinuation<Item?, Never>> in
+            let waiters = state.withLock { s -> Deque<UnsafeContinuation<Item?, Never>> in
                 defer { s.waiters.removeAll() }
                 return s.waiters
             }
@@ -57,7 +59,7 @@ final class WorkQueue: Sendable {
     }
 
     func finish() {
-        let waiters = state.withLock { s -> Deque<CheckedContinuation<Item?, Never>> in
+        let waiters = state.withLock { s -> Deque<UnsafeContinuation<Item?, Never>> in
             s.finished = true
             s.items.removeAll()
             defer { s.waiters.removeAll() }

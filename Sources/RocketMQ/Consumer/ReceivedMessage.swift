@@ -20,7 +20,12 @@ public struct ReceivedMessage: Sendable, Hashable {
     /// The client message id (`UNIQ_KEY`), stable across retries; else the broker id.
     public var messageID: String
     /// The broker's id of this stored copy.
-    public var offsetMessageID: String
+    public var offsetMessageID: String {
+        get { offsetMessageIDText.text }
+        set { offsetMessageIDText = HexIDText(newValue) }
+    }
+    /// ``offsetMessageID``, 16 bytes until read for an IPv4 store host (no string per message received).
+    var offsetMessageIDText: HexIDText
     /// How many times it was delivered before (0 the first time).
     public var reconsumeTimes: Int32
     /// When the producer sent it (ms since 1970).
@@ -55,9 +60,8 @@ public struct ReceivedMessage: Sendable, Hashable {
         self.body = body
         tags = wire[MessageProperty.tags]
         keys = wire[MessageProperty.keys].map { $0.split(separator: " ").map(String.init) } ?? []
-        let offsetMessageID = record.offsetMessageID
-        messageID = wire[MessageProperty.uniqueKey] ?? offsetMessageID
-        self.offsetMessageID = offsetMessageID
+        offsetMessageIDText = record.offsetMessageIDText
+        messageID = wire[MessageProperty.uniqueKey] ?? offsetMessageIDText.text
         reconsumeTimes = record.reconsumeTimes
         bornTimestamp = record.bornTimestamp
         storeTimestamp = record.storeTimestamp

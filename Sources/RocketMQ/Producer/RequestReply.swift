@@ -242,7 +242,7 @@ extension ReceivedMessage {
         self.keys = (properties[MessageProperty.keys] ?? "").split(separator: " ").map(String.init)
         self.properties = properties
         self.messageID = properties[MessageProperty.uniqueKey] ?? ""
-        self.offsetMessageID = ""
+        self.offsetMessageIDText = HexIDText("")
         self.reconsumeTimes = header.reconsumeTimes ?? 0
         self.bornTimestamp = header.bornTimestamp
         self.storeTimestamp = header.storeTimestamp
