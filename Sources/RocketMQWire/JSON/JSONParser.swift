@@ -217,14 +217,14 @@ public struct JSONParser {
     /// building it.
     private mutating func skipString() throws {
         index += 1  // opening quote
-        if let plain = scanToQuote(from: index), !plain.hasBackslash {
-            guard plain.isASCII || isValidWireUTF8(UnsafeRawBufferPointer(rebasing: bytes[index..<plain.quote])) else {
+        if let plain = scanString(from: index), !plain.hasBackslash {
+            guard plain.isASCII || isValidWireUTF8(UnsafeRawBufferPointer(rebasing: bytes[index..<plain.at])) else {
                 throw WireError(.invalidUTF8, "invalid UTF-8 in JSON string at byte \(index)")
             }
-            index = plain.quote + 1
+            index = plain.at + 1
             return
         }
-        while let special = scanToQuoteOrBackslash(from: index) {
+        while let special = scanString(from: index, orBackslash: true) {
             // Escapes only ever produce valid UTF-8, so the text is valid when every run between them is.
             guard special.isASCII || isValidWireUTF8(UnsafeRawBufferPointer(rebasing: bytes[index..<special.at])) else {
                 throw WireError(.invalidUTF8, "invalid UTF-8 in JSON string at byte \(index)")
@@ -268,63 +268,34 @@ public struct JSONParser {
     /// otherwise `nil` and nothing consumed.
     private mutating func plainStringBytes() -> UnsafeRawBufferPointer? {
         let start = index + 1
-        guard let run = scanToQuote(from: start), run.isASCII, !run.hasBackslash else { return nil }
-        index = run.quote + 1
-        return UnsafeRawBufferPointer(rebasing: bytes[start..<run.quote])
+        guard let run = scanString(from: start), run.isASCII, !run.hasBackslash else { return nil }
+        index = run.at + 1
+        return UnsafeRawBufferPointer(rebasing: bytes[start..<run.at])
     }
 
-    /// The index of the first `"` or `\\` at or after `start`, and whether the bytes before it are all ASCII. Eight
-    /// bytes per step (property strings have an escape every few bytes, in runs of plain text).
+    /// The first `"` at or after `start` (with `orBackslash`, the first `"` or `\\`), and whether the bytes before it
+    /// hold a backslash (a quote may then be escaped) or only ASCII. Eight bytes per step: header values are mostly
+    /// long plain runs, and property strings have an escape every few bytes in runs of plain text.
     @inline(__always)
-    private func scanToQuoteOrBackslash(from start: Int) -> (at: Int, isASCII: Bool)? {
+    private func scanString(from start: Int, orBackslash: Bool = false) -> (at: Int, hasBackslash: Bool, isASCII: Bool)? {
         guard let base = bytes.baseAddress else { return nil }
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080
-        var nonASCII: UInt64 = 0
-        var i = start
-        while i &+ 8 <= bytes.count {
-            let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-            let q = word ^ (ones &* UInt64(UInt8(ascii: "\"")))
-            let b = word ^ (ones &* UInt64(UInt8(ascii: "\\")))
-            // High bit set where the byte is zero (exact up to the first zero byte: borrows only carry up).
-            let specials = ((q &- ones) & ~q | (b &- ones) & ~b) & highs
-            if specials != 0 {
-                let below = (UInt64(1) << UInt64(specials.trailingZeroBitCount)) &- 1
-                return (i &+ specials.trailingZeroBitCount / 8, (nonASCII | word & highs & below) == 0)
-            }
-            nonASCII |= word & highs
-            i &+= 8
-        }
-        var seen: UInt8 = 0
-        while i < bytes.count {
-            let c = bytes[i]
-            if c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") { return (i, nonASCII == 0 && seen == 0) }
-            seen |= c & 0x80
-            i &+= 1
-        }
-        return nil
-    }
-
-    /// The index of the first `"` at or after `start`, and whether the bytes before it hold a backslash (the quote
-    /// may then be escaped) or a non-ASCII byte. Eight bytes per step (header values are mostly long plain runs).
-    @inline(__always)
-    private func scanToQuote(from start: Int) -> (quote: Int, hasBackslash: Bool, isASCII: Bool)? {
-        guard let base = bytes.baseAddress else { return nil }
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highs: UInt64 = 0x8080_8080_8080_8080
-        var flags: UInt64 = 0  // high bits of backslashes (as 0x80 in a byte) and of non-ASCII bytes, folded
+        var flags: UInt64 = 0  // high bits of non-ASCII bytes, folded
         var backslashes: UInt64 = 0
         var i = start
         while i &+ 8 <= bytes.count {
             let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self))
             let q = word ^ (ones &* UInt64(UInt8(ascii: "\"")))
             let b = word ^ (ones &* UInt64(UInt8(ascii: "\\")))
-            // A byte's high bit is set where the byte is zero (exact up to the first zero byte: borrows only carry up).
+            // A byte's high bit is set where the byte is zero (exact up to the first zero byte: borrows only carry
+            // up; a false mark above a true one does not change the lowest mark or whether any is below a stop).
             let quotes = (q &- ones) & ~q & highs
             let slashes = (b &- ones) & ~b & highs
-            if quotes != 0 {
-                let below = (UInt64(1) << UInt64(quotes.trailingZeroBitCount)) &- 1  // the bytes before the quote
-                let at = i &+ quotes.trailingZeroBitCount / 8
+            let stops = orBackslash ? quotes | slashes : quotes
+            if stops != 0 {
+                let below = (UInt64(1) << UInt64(stops.trailingZeroBitCount)) &- 1  // the bytes before the stop
+                let at = i &+ stops.trailingZeroBitCount / 8
                 return (at, (backslashes | slashes & below) != 0, (flags | word & highs & below) == 0)
             }
             backslashes |= slashes
@@ -334,7 +305,9 @@ public struct JSONParser {
         var seen: UInt8 = 0
         while i < bytes.count {
             let c = bytes[i]
-            if c == UInt8(ascii: "\"") { return (i, backslashes != 0 || seen & 0x40 != 0, flags == 0 && seen & 0x80 == 0) }
+            if c == UInt8(ascii: "\"") || orBackslash && c == UInt8(ascii: "\\") {
+                return (i, backslashes != 0 || seen & 0x40 != 0, flags == 0 && seen & 0x80 == 0)
+            }
             seen |= c == UInt8(ascii: "\\") ? 0x40 : c & 0x80
             i &+= 1
         }
@@ -448,16 +421,16 @@ public struct JSONParser {
         index += 1  // opening quote
         let start = index
         // Fast path: no escapes.
-        if let plain = scanToQuote(from: start), !plain.hasBackslash {
-            let slice = UnsafeRawBufferPointer(rebasing: bytes[start..<plain.quote])
-            index = plain.quote + 1
+        if let plain = scanString(from: start), !plain.hasBackslash {
+            let slice = UnsafeRawBufferPointer(rebasing: bytes[start..<plain.at])
+            index = plain.at + 1
             if plain.isASCII { return String(decoding: slice, as: UTF8.self) }
             guard let s = String(validatingWireBytes: slice) else {
                 throw WireError(.invalidUTF8, "invalid UTF-8 in JSON string at byte \(start)")
             }
             return s
         }
-        guard let firstEscape = scanToQuoteOrBackslash(from: start).flatMap({ bytes[$0.at] == UInt8(ascii: "\\") ? $0.at : nil }) else {
+        guard let firstEscape = scanString(from: start, orBackslash: true).flatMap({ bytes[$0.at] == UInt8(ascii: "\\") ? $0.at : nil }) else {
             throw error("unterminated string")
         }
         index = firstEscape
@@ -468,7 +441,7 @@ public struct JSONParser {
         while index < bytes.count {
             // Copy the run up to the next quote or escape in one go (property strings escape every separator).
             let run = index
-            index = scanToQuoteOrBackslash(from: index)?.at ?? bytes.count
+            index = scanString(from: index, orBackslash: true)?.at ?? bytes.count
             if run < index { out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[run..<index])) }
             guard index < bytes.count else { break }
             let c = bytes[index]
