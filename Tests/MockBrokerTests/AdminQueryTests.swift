@@ -372,6 +372,36 @@ struct MessageIndexTests {
         #expect(found == Array(36..<100).map(Int64.init))
     }
 
+    @Test func manyKeysAreEachFoundUnderTheirOwnName() {
+        var index = MessageIndex()
+        for i in 0..<5000 { index.add(Self.record(Int64(i) * 10, at: Int64(i), keys: "k\(i)", unique: "U\(i)")) }
+        for i in stride(from: 0, to: 5000, by: 7) {
+            #expect(index.query(topic: "T", key: "k\(i)", maxNum: 32, begin: 0, end: .max) == [Int64(i) * 10])
+            #expect(index.query(topic: "T", key: "U\(i)", maxNum: 32, begin: 0, end: .max) == [Int64(i) * 10])
+        }
+        #expect(index.query(topic: "T", key: "k5000", maxNum: 32, begin: 0, end: .max) == [])
+        #expect(index.query(topic: "U", key: "k1", maxNum: 32, begin: 0, end: .max) == [])
+    }
+
+    /// Locations by commit-log offset: found exactly where a record starts, across chunks, nowhere else.
+    @Test func commitLogLocationsFindRecordStarts() {
+        var locations = CommitLogLocations()
+        let key = QueueKey(topic: "T", queueId: 1)
+        #expect(locations[0] == nil)
+        let count = 40_000  // more than two chunks
+        for i in 0..<count { locations.append(.init(offset: Int64(i) * 100 + 5, key: key, index: i)) }
+        for i in [0, 1, 16_383, 16_384, 16_385, 32_768, count - 1] {
+            #expect(locations[Int64(i) * 100 + 5]?.index == i)
+            #expect(locations[Int64(i) * 100 + 6] == nil && locations[Int64(i) * 100 + 4] == nil)
+        }
+        #expect(locations[-1] == nil && locations[Int64(count) * 100 + 5] == nil)
+        // Out of order (the store never does this): still found, and a repeated offset replaces its location.
+        locations.append(.init(offset: 50, key: key, index: -1))
+        locations.append(.init(offset: 105, key: QueueKey(topic: "U", queueId: 2), index: 7))
+        #expect(locations[50]?.index == -1 && locations[105]?.index == 7 && locations[105]?.key.topic == "U")
+        #expect(locations[5]?.index == 0 && locations[205]?.index == 2)
+    }
+
     @Test func rateCounterAveragesTheLastMinute() {
         var rate = RateCounter()
         rate.add(30, nowMillis: 1_000_000)

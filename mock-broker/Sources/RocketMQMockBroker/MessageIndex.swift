@@ -36,7 +36,24 @@ struct MessageIndex {
         }
     }
 
-    private var hits: [String: Hits] = [:]
+    /// A `topic#key` text with its hash computed once. Keys are spread over ``shardCount`` tables by that hash, so a
+    /// table that grows rehashes a fraction of the keys (one table of millions stalled the broker for seconds), and
+    /// rehashing reads the stored hash instead of hashing the text again.
+    private struct Key: Hashable {
+        let text: String
+        let hash: Int
+
+        init(_ text: String) {
+            self.text = text
+            hash = text.hashValue
+        }
+
+        func hash(into hasher: inout Hasher) { hasher.combine(hash) }
+        static func == (a: Key, b: Key) -> Bool { a.hash == b.hash && a.text == b.text }
+    }
+
+    private static let shardCount = 64
+    private var shards = [[Key: Hits]](repeating: [:], count: shardCount)
     /// Store time of the last indexed record (Java: the newest index file's `endTimestamp`).
     private(set) var lastUpdateTimestamp: Int64 = 0
     /// Commit-log offset of the last indexed record (Java: the newest index file's `endPhyOffset`).
@@ -66,14 +83,16 @@ struct MessageIndex {
         lastUpdatePhyOffset = record.commitLogOffset
     }
 
-    private mutating func add(_ hit: Hit, _ indexKey: String) {
-        switch hits[indexKey] {
-        case nil: hits[indexKey] = .one(hit)
-        case .one(let first)?: hits[indexKey] = .many([first, hit])
+    private mutating func add(_ hit: Hit, _ text: String) {
+        let key = Key(text)
+        let shard = key.hash & (Self.shardCount - 1)
+        switch shards[shard][key] {
+        case nil: shards[shard][key] = .one(hit)
+        case .one(let first)?: shards[shard][key] = .many([first, hit])
         case .many(var list)?:
-            hits[indexKey] = nil  // keeps the array uniquely referenced, so the append does not copy it
+            shards[shard][key] = nil  // keeps the array uniquely referenced, so the append does not copy it
             list.append(hit)
-            hits[indexKey] = .many(list)
+            shards[shard][key] = .many(list)
         }
     }
 
@@ -82,7 +101,8 @@ struct MessageIndex {
     /// index slot from the newest entry back, it stops at the first record stored before `begin`.
     func query(topic: String, key: String, maxNum: Int, begin: Int64, end: Int64) -> [Int64] {
         let limit = min(maxNum, Self.maxMsgsNumBatch)
-        guard limit > 0, let list = hits[Self.key(topic: topic, key)]?.all else { return [] }
+        let key = Key(Self.key(topic: topic, key))
+        guard limit > 0, let list = shards[key.hash & (Self.shardCount - 1)][key]?.all else { return [] }
         var found: [Int64] = []
         for hit in list.reversed() {
             if found.count >= limit { break }

@@ -64,7 +64,7 @@ final class MessageStore {
     }
 
     private(set) var queues: [QueueKey: [Entry]] = [:]
-    private var byCommitLogOffset: [Int64: (key: QueueKey, index: Int)] = [:]
+    private var byCommitLogOffset = CommitLogLocations()
     private(set) var nextCommitLogOffset: Int64 = 0
     /// Keys and unique keys of every indexed record (QUERY_MESSAGE).
     private(set) var messageIndex = MessageIndex()
@@ -111,7 +111,7 @@ final class MessageStore {
         let entry = Entry(
             record: encoded, commitLogOffset: record.commitLogOffset,
             tagsCode: Self.tagsCode(record.properties[MessageProperty.tags]), storeTimestamp: record.storeTimestamp)
-        byCommitLogOffset[record.commitLogOffset] = (key, position)
+        byCommitLogOffset.append(.init(offset: record.commitLogOffset, key: key, index: position))
         messageIndex.add(record)
         // Appended in place: copying the queue out and back would copy every entry on every message (O(n) each).
         queues[key, default: []].append(entry)
@@ -287,4 +287,70 @@ public struct MockBrokerError: Error, CustomStringConvertible, Sendable {
     /// What went wrong.
     public var description: String
     init(_ description: String) { self.description = description }
+}
+
+/// Where each stored record sits, by commit-log offset. Records are stored in offset order, so a sorted list searched
+/// by halves serves, in chunks of fixed size: nothing is rehashed or copied whole as the store grows into millions of
+/// records (the hash table this replaces stalled the broker for seconds when it grew).
+struct CommitLogLocations {
+    struct Location {
+        var offset: Int64
+        var key: QueueKey
+        var index: Int
+    }
+
+    private var chunks: [[Location]] = []
+    private static let chunkSize = 1 << 14
+
+    /// Adds the location of the record at `location.offset`, after those of lower offsets.
+    mutating func append(_ location: Location) {
+        if let last = chunks.last?.last, last.offset >= location.offset {
+            insertOutOfOrder(location)
+            return
+        }
+        if chunks.isEmpty || chunks[chunks.count - 1].count == Self.chunkSize {
+            var chunk: [Location] = []
+            chunk.reserveCapacity(Self.chunkSize)
+            chunks.append(chunk)
+        }
+        chunks[chunks.count - 1].append(location)
+    }
+
+    /// The queue and position of the record stored at `offset`, nil unless one starts there.
+    subscript(offset: Int64) -> (key: QueueKey, index: Int)? {
+        // The last chunk starting at or before `offset`, then the entry in it.
+        var lo = 0
+        var hi = chunks.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if chunks[mid][0].offset <= offset { lo = mid + 1 } else { hi = mid }
+        }
+        guard lo > 0 else { return nil }
+        let chunk = chunks[lo - 1]
+        guard let i = Self.position(of: offset, in: chunk), chunk[i].offset == offset else { return nil }
+        return (chunk[i].key, chunk[i].index)
+    }
+
+    /// The first index in `chunk` whose offset is at least `offset`, nil when there is none.
+    private static func position(of offset: Int64, in chunk: [Location]) -> Int? {
+        var lo = 0
+        var hi = chunk.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if chunk[mid].offset < offset { lo = mid + 1 } else { hi = mid }
+        }
+        return lo < chunk.count ? lo : nil
+    }
+
+    /// Keeps the list sorted should a record ever arrive below the last offset (the store never does this: kept
+    /// correct rather than assumed). Replaces a location with the same offset.
+    private mutating func insertOutOfOrder(_ location: Location) {
+        let c = chunks.firstIndex { $0.last.map { $0.offset >= location.offset } ?? false } ?? chunks.count - 1
+        let i = Self.position(of: location.offset, in: chunks[c]) ?? chunks[c].count
+        if i < chunks[c].count, chunks[c][i].offset == location.offset {
+            chunks[c][i] = location
+        } else {
+            chunks[c].insert(location, at: i)
+        }
+    }
 }
