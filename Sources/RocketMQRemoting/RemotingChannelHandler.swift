@@ -105,9 +105,9 @@ final class RemotingChannelHandler: ChannelDuplexHandler {
     /// Splits the inbound bytes into commands, handed to this handler directly (a decoder handler of its own would
     /// pass each command down the pipeline boxed in an `NIOAny`: an allocation per frame).
     private var decoder: NIOSingleStepByteToMessageProcessor<RemotingFrameDecoder>
-    /// Whether ``decoder`` is at work (a close from inside it must not re-enter it) or has failed (the stream has
-    /// lost its framing: what follows is not read).
+    /// Whether ``decoder`` is at work (a close from inside it must not re-enter it).
     private var decoding = false
+    /// Whether ``decoder`` has failed: the stream lost its framing, and what follows is not read.
     private var decodeFailed = false
 
     init(address: String, connectionID: UInt64, maxFrameLength: Int, environment: ConnectionEnvironment) {
@@ -168,7 +168,6 @@ final class RemotingChannelHandler: ChannelDuplexHandler {
         reportClosed()
         context.fireChannelInactive()
     }
-
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         let remotingError: RemotingError
