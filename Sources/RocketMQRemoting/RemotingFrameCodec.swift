@@ -36,8 +36,10 @@ public struct RemotingFrameDecoder: ByteToMessageDecoder, Sendable {
     }
 }
 
-/// The same decoder as a single step, for a handler that splits frames itself (``RemotingChannelHandler``).
+/// The same decoder as a single step (`NIOSingleStepByteToMessageProcessor`), for a handler that splits frames itself
+/// (the client's channel handler, the mock broker's server handler).
 extension RemotingFrameDecoder: NIOSingleStepByteToMessageDecoder {
+    /// The next command in `buffer`, or nil until a whole frame has arrived.
     public mutating func decode(buffer: inout ByteBuffer) throws -> RemotingCommand? {
         guard let frame = try RemotingFrame.split(&buffer, maxFrameLength: maxFrameLength) else { return nil }
         return try RemotingFrame.decode(frame)
