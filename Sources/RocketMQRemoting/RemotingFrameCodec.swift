@@ -17,10 +17,8 @@ public struct RemotingFrameDecoder: ByteToMessageDecoder, Sendable {
     }
 
     public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        guard let frame = try RemotingFrame.split(&buffer, maxFrameLength: maxFrameLength) else {
-            return .needMoreData
-        }
-        context.fireChannelRead(Self.wrapInboundOut(try RemotingFrame.decode(frame)))
+        guard let command = try decode(buffer: &buffer) else { return .needMoreData }
+        context.fireChannelRead(Self.wrapInboundOut(command))
         return .continue
     }
 

@@ -402,18 +402,9 @@ extension SendMessageResponseHeader {
         enum Member: CaseIterable {
             case region, traceOn, msgId, recallHandle, queueOffset, batchUniqId, transactionId, queueId
 
-            var key: String {
-                switch self {
-                case .region: return MessageProperty.messageRegion
-                case .traceOn: return MessageProperty.traceSwitch
-                case .msgId: return "msgId"
-                case .recallHandle: return "recallHandle"
-                case .queueOffset: return "queueOffset"
-                case .batchUniqId: return "batchUniqId"
-                case .transactionId: return "transactionId"
-                case .queueId: return "queueId"
-                }
-            }
+            /// The key (`MSG_REGION` and `TRACE_ON` are ``MessageProperty/messageRegion`` and
+            /// ``MessageProperty/traceSwitch``).
+            var key: String { String(String(describing: jsonKey).dropFirst().dropLast(2)) }
 
             /// The key as JSON, colon included (plain ASCII: written as it is).
             var jsonKey: StaticString {

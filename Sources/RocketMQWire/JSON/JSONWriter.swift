@@ -128,12 +128,17 @@ extension JSONTextOutput {
         }
     }
 
-    /// Appends `id`'s text as a quoted string (hex digits need no escapes: written as they are).
+    /// Appends `id`'s text as a quoted string.
     mutating func writeString(_ id: HexIDText) {
-        if let text = id.uncompactedText { return writeString(text) }
         writeByte(UInt8(ascii: "\""))
+        writeStringContent(id)
+        writeByte(UInt8(ascii: "\""))
+    }
+
+    /// Appends `id`'s text escaped, without quotes (the hex digits of a compact id need none: written as they are).
+    mutating func writeStringContent(_ id: HexIDText) {
+        if let text = id.uncompactedText { return writeStringContent(text) }
         id.withUTF8 { writeBytes($0) }
-        writeByte(UInt8(ascii: "\""))
     }
 
     /// Appends `string` escaped, without quotes.

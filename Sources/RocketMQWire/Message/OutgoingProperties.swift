@@ -41,11 +41,7 @@ extension JSONTextOutput {
             writeRaw("WAIT\\u0001false\\u0002")
         }
         writeRaw("UNIQ_KEY\\u0001")
-        if properties.uniqueKey.uncompactedText == nil {
-            properties.uniqueKey.withUTF8 { writeBytes($0) }  // hex digits: nothing to escape
-        } else {
-            writeStringContent(properties.uniqueKey.text)
-        }
+        writeStringContent(properties.uniqueKey)
         writeRaw("\\u0002")
         writeByte(UInt8(ascii: "\""))
     }

@@ -96,7 +96,8 @@ final class MessageStore {
             guard let slice = whole.getSlice(at: start, length: encodedLength),
                 record.commitLogOffset == Int64(goodLength)
             else { break }
-            index(record: record, encoded: slice, position: queues[QueueKey(topic: record.topic, queueId: record.queueId)]?.count ?? 0)
+            let key = QueueKey(topic: record.topic, queueId: record.queueId)
+            index(record: record, encoded: slice, key: key, position: queues[key]?.count ?? 0)
             goodLength += encodedLength
         }
         if goodLength < data.count {
@@ -105,9 +106,8 @@ final class MessageStore {
         nextCommitLogOffset = Int64(goodLength)
     }
 
-    /// Files `record` as entry `position` of its queue.
-    private func index(record: MessageRecord, encoded: ByteBuffer, position: Int) {
-        let key = QueueKey(topic: record.topic, queueId: record.queueId)
+    /// Files `record` as entry `position` of its queue, `key`.
+    private func index(record: MessageRecord, encoded: ByteBuffer, key: QueueKey, position: Int) {
         let entry = Entry(
             record: encoded, commitLogOffset: record.commitLogOffset,
             tagsCode: Self.tagsCode(record.properties[MessageProperty.tags]), storeTimestamp: record.storeTimestamp)
@@ -132,7 +132,7 @@ final class MessageStore {
         let buffer = try record.encoded()  // one buffer of the record's exact size
         try file?.append(buffer.readableBytesView)
         nextCommitLogOffset += Int64(buffer.readableBytes)
-        index(record: record, encoded: buffer, position: Int(record.queueOffset))
+        index(record: record, encoded: buffer, key: key, position: Int(record.queueOffset))
         // Counted at the latest store time seen (a committed half message keeps its older store time).
         latestStoreTimestamp = max(latestStoreTimestamp, storeTimestamp)
         putRates[record.topic, default: RateCounter()].add(1, nowMillis: latestStoreTimestamp)
